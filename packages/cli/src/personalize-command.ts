@@ -1,0 +1,141 @@
+import { parseArgs } from 'node:util';
+import {
+  createHashingEncoder,
+  createPersonalizer,
+  type Encoder,
+  type PersonalizeResult,
+  readHistoryFile,
+  type TiktokenEncoding,
+} from '@userplug/core';
+import { type CliIo, UsageError } from './cli-io.js';
+
+export const personalizeUsage = `Usage: userplug personalize --history FILE --prompt TEXT [options]
+
+Builds the user's query-aware persona from a history file and prints the personalized prompt,
+the persona's descriptors, the top attributions and the token accounting. Offline: no API key,
+no network.
+
+Options:
+  --history FILE       History items, .json (array) or .jsonl (one item per line). Required.
+  --prompt TEXT        The user's prompt. Required.
+  --user ID            User id. Default: sample-user.
+  --budget N           Hard limit on persona tokens (0: no persona). Default: 300.
+  --instruction TEXT   Instruction embedded with the prompt, steering what matters.
+  --tokenizer NAME     o200k_base (GPT-4o and later) or cl100k_base (GPT-4). Default: o200k_base.
+  --encoder NAME       use (embedded Universal Sentence Encoder lite) or hashing (lexical, no model). Default: use.
+  --influence          Also compute leave-one-out influence of the top items.
+  --json               Print { prompt, messages, persona: { descriptors, evidence, attributions }, usage } as JSON.
+  -h, --help           Show this help.
+`;
+
+function parseBudget(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const budget = Number(value);
+  if (!Number.isInteger(budget) || budget < 0) {
+    throw new UsageError(`--budget must be a whole number of tokens ≥ 0, got "${value}".`);
+  }
+  return budget;
+}
+
+async function chooseEncoder(name: string): Promise<Encoder | undefined> {
+  if (name === 'use') return undefined;
+  if (name === 'hashing') return createHashingEncoder();
+  throw new UsageError(`--encoder must be "use" or "hashing", got "${name}".`);
+}
+
+function chooseTokenizer(name: string): TiktokenEncoding {
+  if (name === 'o200k_base' || name === 'cl100k_base') return name;
+  throw new UsageError(`--tokenizer must be "o200k_base" or "cl100k_base", got "${name}".`);
+}
+
+function oneLine(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+/** The human-readable report of one personalization. */
+export function formatReport(result: PersonalizeResult, itemTexts: ReadonlyMap<string, string>): string {
+  const { persona, usage } = result;
+  const rule = '─'.repeat(72);
+  const lines = [`Personalized prompt`, rule, result.prompt, rule];
+  lines.push(
+    `Descriptors: ${persona.descriptors.length > 0 ? persona.descriptors.map((descriptor) => descriptor.phrase).join(', ') : '(none)'}`,
+  );
+  lines.push('Top attributions (attention weight over all history items):');
+  for (const attribution of persona.attributions.slice(0, 5)) {
+    const influence = attribution.influence === undefined ? '' : `  influence ${attribution.influence.toFixed(4)}`;
+    lines.push(
+      `  ${attribution.weight.toFixed(3)}  ${attribution.itemId.padEnd(12)} ${oneLine(itemTexts.get(attribution.itemId) ?? '', 60)}${influence}`,
+    );
+  }
+  lines.push(
+    `Tokens (${usage.tokenizer}): persona ${usage.personaTokens} of budget ${usage.budget}, ` +
+      `history ${usage.historyTokens} in ${usage.historyItems} items, ` +
+      `compression ${usage.compression > 0 ? `${usage.compression.toFixed(1)}×` : 'n/a'}.`,
+  );
+  for (const warning of result.warnings) lines.push(`Warning: ${warning.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `userplug personalize`. */
+export async function personalizeCommand(args: string[], io: CliIo): Promise<void> {
+  let values: ReturnType<typeof parse>['values'];
+  function parse() {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        history: { type: 'string' },
+        prompt: { type: 'string' },
+        user: { type: 'string', default: 'sample-user' },
+        budget: { type: 'string' },
+        instruction: { type: 'string' },
+        tokenizer: { type: 'string', default: 'o200k_base' },
+        encoder: { type: 'string', default: 'use' },
+        influence: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  }
+  try {
+    values = parse().values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.history === undefined) throw new UsageError('--history FILE is required.');
+  if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required.');
+  const budget = parseBudget(values.budget);
+  const encoder = await chooseEncoder(values.encoder);
+  const personalizer = createPersonalizer({
+    ...(encoder ? { encoder } : {}),
+    ...(budget === undefined ? {} : { budget }),
+    ...(values.instruction === undefined ? {} : { instruction: values.instruction }),
+    tokenCounter: chooseTokenizer(values.tokenizer),
+  });
+  try {
+    await personalizer.ingest(values.user, await readHistoryFile(values.history));
+    const result = await personalizer.personalize({
+      userId: values.user,
+      prompt: values.prompt,
+      influence: values.influence,
+    });
+    if (values.json) {
+      const { descriptors, evidence, attributions, facts, truncated } = result.persona;
+      const output = {
+        prompt: result.prompt,
+        messages: result.messages,
+        persona: { descriptors, facts, evidence, attributions, truncated },
+        usage: result.usage,
+        warnings: result.warnings,
+      };
+      io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      return;
+    }
+    const items = await personalizer.store.listItems(values.user);
+    io.stdout.write(formatReport(result, new Map(items.map((item) => [item.id, item.text]))));
+  } finally {
+    await personalizer.dispose();
+    if (encoder) await encoder.dispose();
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { createHashingEncoder } from './create-hashing-encoder.js';
+import { createPersonalizer } from './create-personalizer.js';
+import type { Encoder } from './encoder.js';
+import type { HistoryItemInput } from './history-item.js';
+import { personalize } from './personalize.js';
+import { EncoderError, InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
+
+function countingEncoder(): Encoder & { texts: string[] } {
+  const inner = createHashingEncoder({ dim: 64 });
+  const texts: string[] = [];
+  return {
+    id: inner.id,
+    dim: inner.dim,
+    texts,
+    async encode(batch) {
+      texts.push(...batch);
+      return inner.encode(batch);
+    },
+    dispose() {},
+  };
+}
+
+const history: HistoryItemInput[] = [
+  { id: 'h1', kind: 'post', text: 'Hiked the ridge trail with my dog at sunrise', timestamp: '2024-05-01' },
+  { id: 'h2', kind: 'review', text: 'Great vegetarian ramen, rich miso broth', rating: 5, timestamp: '2024-05-03' },
+  { id: 'h3', kind: 'purchase', text: 'Trail running shoes with a wide toe box', timestamp: '2024-05-04' },
+  { id: 'h4', kind: 'review', text: 'Noisy hotel, thin walls, would not stay again', rating: 1, timestamp: '2024-05-09' },
+];
+
+describe('createPersonalizer', () => {
+  it('embeds each item once: re-ingesting and personalizing never re-embeds', async () => {
+    const encoder = countingEncoder();
+    const personalizer = createPersonalizer({ encoder, embeddingCacheSize: 100 });
+    const first = await personalizer.ingest('u1', history);
+    expect(first).toMatchObject({ received: 4, inserted: 4, updated: 0, unchanged: 0, embeddedTexts: 4 });
+    const second = await personalizer.ingest('u1', history);
+    expect(second).toMatchObject({ inserted: 0, updated: 0, unchanged: 4, embeddedTexts: 0 });
+    const itemTextsEncoded = encoder.texts.length;
+    await personalizer.personalize({ userId: 'u1', prompt: 'shoes for trail running' });
+    await personalizer.personalize({ userId: 'u1', prompt: 'a dinner idea' });
+    const itemEncodes = encoder.texts.filter((text) => history.some((item) => item.text === text));
+    expect(itemEncodes).toHaveLength(4);
+    expect(encoder.texts.length).toBeGreaterThan(itemTextsEncoded);
+  });
+
+  it('counts a changed item as updated and reuses vectors of equal texts', async () => {
+    const encoder = countingEncoder();
+    const personalizer = createPersonalizer({ encoder, embeddingCacheSize: 0 });
+    await personalizer.ingest('u1', history);
+    const result = await personalizer.ingest('u1', [
+      { ...history[0]!, rating: 4 },
+      { id: 'copy', text: history[1]!.text },
+    ]);
+    expect(result).toMatchObject({ inserted: 1, updated: 1, embeddedTexts: 0, reusedTexts: 2 });
+  });
+
+  it('returns the persona, the messages and the token accounting', async () => {
+    const personalizer = createPersonalizer({ encoder: countingEncoder(), budget: 250 });
+    const result = await personalizer.personalize({ userId: 'u1', prompt: 'Which shoes should I buy?', history });
+    expect(result.messages).toEqual([
+      { role: 'system', content: result.persona.text },
+      { role: 'user', content: 'Which shoes should I buy?' },
+    ]);
+    expect(result.prompt).toBe(`${result.persona.text}\n\nWhich shoes should I buy?`);
+    expect(result.persona.attributions[0]!.itemId).toBe('h3');
+    expect(result.persona.evidence[0]!.itemId).toBe('h3');
+    expect(result.persona.vector).toHaveLength(64);
+    expect(Object.keys(result.persona.kindVectors).sort()).toEqual(['post', 'purchase', 'review']);
+    expect(result.usage.personaTokens).toBeGreaterThan(0);
+    expect(result.usage.personaTokens).toBeLessThanOrEqual(250);
+    expect(result.usage.historyItems).toBe(4);
+    expect(result.usage.compression).toBeCloseTo(result.usage.historyTokens / result.usage.personaTokens, 10);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('attributions cover all items and sum to 1 when all are requested', async () => {
+    const personalizer = createPersonalizer({ encoder: countingEncoder() });
+    const result = await personalizer.personalize({ userId: 'u1', prompt: 'dog', history, maxAttributions: 100, influence: true });
+    expect(result.persona.attributions).toHaveLength(4);
+    const total = result.persona.attributions.reduce((sum, attribution) => sum + attribution.weight, 0);
+    expect(total).toBeCloseTo(1, 10);
+    for (const attribution of result.persona.attributions) expect(attribution.influence).toBeGreaterThanOrEqual(0);
+  });
+
+  it('returns a persona-free prompt with a warning for an empty history, and for budget 0 no persona', async () => {
+    const personalizer = createPersonalizer({ encoder: countingEncoder() });
+    const empty = await personalizer.personalize({ userId: 'nobody', prompt: 'hello', history: [] });
+    expect(empty.prompt).toBe('hello');
+    expect(empty.messages).toEqual([{ role: 'user', content: 'hello' }]);
+    expect(empty.warnings[0]!.type).toBe('empty-history');
+    const off = await personalizer.personalize({ userId: 'u1', prompt: 'hello', history, budget: 0 });
+    expect(off.prompt).toBe('hello');
+    expect(off.usage.personaTokens).toBe(0);
+  });
+
+  it('keeps earlier batches and names the bad item when a streamed history fails half way', async () => {
+    const personalizer = createPersonalizer({ encoder: countingEncoder(), batchSize: 2 });
+    await personalizer.ingest('u1', [{ id: 'kept', text: 'stored before' }]);
+    async function* stream() {
+      yield* history.slice(0, 3);
+      yield { id: 'bad', text: 17 };
+    }
+    const failure = await personalizer.ingest('u1', stream() as AsyncIterable<HistoryItemInput>).catch((error) => error);
+    expect(InvalidHistoryError.isInstance(failure)).toBe(true);
+    expect(failure.itemIndex).toBe(3);
+    expect(failure.itemId).toBe('bad');
+    expect(failure.message).toContain('2 items before it');
+    const ids = (await personalizer.store.listItems('u1')).map((item) => item.id).sort();
+    expect(ids).toEqual(['h1', 'h2', 'kept']);
+  });
+
+  it('forgets one user completely and leaves the others alone', async () => {
+    const personalizer = createPersonalizer({ encoder: countingEncoder() });
+    await personalizer.ingest('u1', history);
+    await personalizer.ingest('u2', [{ id: 'x', text: 'stamp collecting and philately fairs' }]);
+    const report = await personalizer.forget('u1');
+    expect(report).toMatchObject({ userId: 'u1', itemsDeleted: 4, verified: true });
+    expect(await personalizer.store.countItems('u1')).toBe(0);
+    expect(await personalizer.store.countItems('u2')).toBe(1);
+    const after = await personalizer.personalize({ userId: 'u1', prompt: 'shoes' });
+    expect(after.persona.text).toBe('');
+  });
+
+  it('never shows one user the items of another', async () => {
+    const personalizer = createPersonalizer({ encoder: countingEncoder() });
+    await personalizer.ingest('u1', history);
+    await personalizer.ingest('u2', [{ id: 'secret', text: 'Trail running shoes are my secret obsession' }]);
+    const result = await personalizer.personalize({ userId: 'u1', prompt: 'trail running shoes', maxAttributions: 50 });
+    expect(result.persona.text).not.toContain('secret');
+    expect(result.persona.attributions.map((attribution) => attribution.itemId)).not.toContain('secret');
+  });
+
+  it('reports encoders that return malformed vectors', async () => {
+    const broken: Encoder = { id: 'broken', dim: 8, encode: async (texts) => texts.map(() => new Float32Array(3)), dispose() {} };
+    const personalizer = createPersonalizer({ encoder: broken });
+    const failure = await personalizer.ingest('u1', history).catch((error) => error);
+    expect(EncoderError.isInstance(failure)).toBe(true);
+    expect(failure.message).toContain('declares dim 8');
+    expect(await personalizer.store.countItems('u1')).toBe(0);
+  });
+
+  it('rejects bad arguments with the fix', async () => {
+    expect(() => createPersonalizer({ budget: -5 })).toThrow(InvalidArgumentError);
+    const personalizer = createPersonalizer({ encoder: countingEncoder() });
+    await expect(personalizer.personalize({ userId: '', prompt: 'x' })).rejects.toThrow(/userId/);
+    await expect(personalizer.personalize({ userId: 'u', prompt: 'x', budget: 1.5 })).rejects.toThrow(/whole number/);
+  });
+});
+
+describe('personalize', () => {
+  it('personalizes in one call with a given encoder', async () => {
+    const result = await personalize(history, 'Suggest a dinner', { encoder: createHashingEncoder(), budget: 200 });
+    expect(result.persona.text.startsWith('<user_persona>')).toBe(true);
+    expect(result.usage.personaTokens).toBeLessThanOrEqual(200);
+    expect(result.messages).toHaveLength(2);
+  });
+});

@@ -1,0 +1,456 @@
+import { contentHash } from './content-hash.js';
+import { loadDefaultEncoder } from './default-encoder.js';
+import { profileFacts, rankDescriptors, relevantFacts } from './describe-persona.js';
+import { embedHistoryItems, itemHashOf, maxPieceWordsFor } from './embed-history-items.js';
+import { type AttentionSettings, embedUser } from './embed-user.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import type { Encoder } from './encoder.js';
+import { type HistoryItem, type HistorySource, readHistoryBatches } from './history-item.js';
+import { createMemoryStore } from './memory-store.js';
+import type { Attribution, Persona, PersonalizeResult, PersonalizeWarning } from './personalize-result.js';
+import { renderPersona } from './render-persona.js';
+import { selectEvidence } from './select-evidence.js';
+import { splitIntoPieces } from './split-into-pieces.js';
+import type { ForgetReport, UserplugStore } from './store.js';
+import { createTiktokenCounter, type TiktokenEncoding, type TokenCounter } from './token-counter.js';
+import { buildUserIndex, type UserIndex } from './user-index.js';
+import { InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
+import { normalizeInPlace } from './vector-math.js';
+
+/** Settings of {@link createPersonalizer}. Every field has a default. */
+export interface PersonalizerSettings extends AttentionSettings {
+  /** Sentence encoder for items and queries. Default: the embedded offline encoder from `@userplug/encoder-use`. */
+  encoder?: Encoder | Promise<Encoder>;
+  /** Where items and vectors are kept. Default: a new in-memory store. */
+  store?: UserplugStore;
+  /** Hard limit on the persona's tokens; 0 turns the persona off. Default 300. */
+  budget?: number;
+  /** Counts persona tokens as the target model does: a counter, or an OpenAI encoding name. Default `o200k_base`. */
+  tokenCounter?: TokenCounter | TiktokenEncoding;
+  /** Instruction embedded with every prompt, steering which parts of the history matter. Default none. */
+  instruction?: string;
+  /** Most evidence items quoted in the persona. Default 8. */
+  evidenceLimit?: number;
+  /** Most descriptors per section. Default 6. */
+  descriptorLimit?: number;
+  /** Most attributions returned. Default 10. */
+  maxAttributions?: number;
+  /** Evidence trade-off between weight (1) and diversity (0). Default 0.7. */
+  evidenceDiversity?: number;
+  /** Texts whose embeddings are kept in memory. Default 20,000. */
+  embeddingCacheSize?: number;
+  /** Items validated, embedded and stored together; each batch is stored all or nothing. Default 256. */
+  batchSize?: number;
+  /** Longest item text accepted, in characters. Default 200,000. */
+  maxItemCharacters?: number;
+  /** Users whose query-independent index is kept in memory. Default 64. */
+  indexCacheSize?: number;
+}
+
+/** What one `ingest` call did. */
+export interface IngestResult {
+  /** The user. */
+  userId: string;
+  /** Items read from the history. */
+  received: number;
+  /** Items new to the store. */
+  inserted: number;
+  /** Items that replaced a stored item with the same id and different content. */
+  updated: number;
+  /** Items equal to the stored ones: nothing was done. */
+  unchanged: number;
+  /** Texts sent to the encoder. */
+  embeddedTexts: number;
+  /** Texts whose vectors were reused from the cache or store. */
+  reusedTexts: number;
+  /** Wall time, in milliseconds. */
+  durationMs: number;
+}
+
+/** One personalization request. */
+export interface PersonalizeRequest {
+  /** The user. */
+  userId: string;
+  /** The user's prompt. */
+  prompt: string;
+  /** New or changed items to ingest first. Omit when the store already holds the user's history. */
+  history?: HistorySource;
+  /** Overrides the personalizer's instruction for this call. */
+  instruction?: string;
+  /** Overrides the personalizer's budget for this call (tokens; 0 for no persona). */
+  budget?: number;
+  /** Also compute leave-one-out influence for the returned attributions. Default false. */
+  influence?: boolean;
+  /** Overrides the personalizer's maxAttributions for this call. */
+  maxAttributions?: number;
+}
+
+/** A reusable personalizer: one encoder, one store, cached indexes. */
+export interface Personalizer {
+  /** Validates, embeds (no LLM call) and stores history items for a user. */
+  ingest(userId: string, history: HistorySource): Promise<IngestResult>;
+  /** Builds the query-aware persona for a prompt and the messages to send. */
+  personalize(request: PersonalizeRequest): Promise<PersonalizeResult>;
+  /** Deletes some of a user's items by id. */
+  deleteItems(userId: string, itemIds: readonly string[]): Promise<number>;
+  /** Erases everything stored and cached for a user. */
+  forget(userId: string): Promise<ForgetReport>;
+  /** The store this personalizer writes to. */
+  readonly store: UserplugStore;
+  /** The encoder, loaded on first use. */
+  getEncoder(): Promise<Encoder>;
+  /** Drops caches and closes the store it created; an encoder or store you passed in stays yours to close. */
+  dispose(): Promise<void>;
+}
+
+interface CachedIndex {
+  revision: number;
+  index: Promise<UserIndex>;
+}
+
+const counters = new Map<TiktokenEncoding, Promise<TokenCounter>>();
+
+function sharedTiktokenCounter(encoding: TiktokenEncoding): Promise<TokenCounter> {
+  let counter = counters.get(encoding);
+  if (!counter) {
+    counter = createTiktokenCounter({ encoding });
+    counters.set(encoding, counter);
+  }
+  return counter;
+}
+
+/** Shared by every personalizer that keeps the default cache: equal texts embed once per process. */
+const sharedEmbeddingCache = new EmbeddingCache(20_000);
+
+function requireUserId(userId: unknown): asserts userId is string {
+  if (typeof userId !== 'string' || userId.length === 0) {
+    throw new InvalidArgumentError('userId', 'userId must be a non-empty string. Pass the id of the user.');
+  }
+}
+
+function requireBudget(budget: unknown): asserts budget is number {
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 0) {
+    throw new InvalidArgumentError(
+      'budget',
+      `budget must be a whole number of tokens ≥ 0, got ${String(budget)}. Pass e.g. budget: 300, or 0 for no persona.`,
+    );
+  }
+}
+
+/** Creates a personalizer: the reusable, cached form of `personalize`. */
+export function createPersonalizer(settings: PersonalizerSettings = {}): Personalizer {
+  const store = settings.store ?? createMemoryStore();
+  const defaultBudget = settings.budget ?? 300;
+  requireBudget(defaultBudget);
+  const ownsStore = settings.store === undefined;
+  let encoderPromise: Promise<Encoder> | undefined;
+  const getEncoder = (): Promise<Encoder> => {
+    encoderPromise ??=
+      settings.encoder === undefined ? loadDefaultEncoder() : Promise.resolve(settings.encoder);
+    return encoderPromise;
+  };
+  const tokenCounterSetting = settings.tokenCounter ?? 'o200k_base';
+  const getTokenCounter = (): Promise<TokenCounter> =>
+    typeof tokenCounterSetting === 'string'
+      ? sharedTiktokenCounter(tokenCounterSetting)
+      : Promise.resolve(tokenCounterSetting);
+  const cache =
+    settings.embeddingCacheSize === undefined
+      ? sharedEmbeddingCache
+      : new EmbeddingCache(settings.embeddingCacheSize);
+  const batchSize = settings.batchSize ?? 256;
+  const indexCacheSize = settings.indexCacheSize ?? 64;
+  const indexes = new Map<string, CachedIndex>();
+  const queryVectors = new Map<string, Float32Array>();
+
+  async function ingest(userId: string, history: HistorySource): Promise<IngestResult> {
+    requireUserId(userId);
+    const started = performance.now();
+    const [encoder, tokenCounter] = await Promise.all([getEncoder(), getTokenCounter()]);
+    const result: IngestResult = {
+      userId,
+      received: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      embeddedTexts: 0,
+      reusedTexts: 0,
+      durationMs: 0,
+    };
+    const limits =
+      settings.maxItemCharacters === undefined ? {} : { maxItemCharacters: settings.maxItemCharacters };
+    try {
+      for await (const batch of readHistoryBatches(history, batchSize, limits)) {
+        result.received += batch.length;
+        const latest = new Map<string, HistoryItem>();
+        for (const item of batch) latest.set(item.id, item);
+        const stored = await store.getItemHashes(userId, [...latest.keys()]);
+        const changed = [...latest.values()].filter((item) => stored.get(item.id) !== itemHashOf(item));
+        result.unchanged += batch.length - changed.length;
+        if (changed.length === 0) continue;
+        const embedded = await embedHistoryItems(changed, {
+          encoder,
+          cache,
+          tokenCounter,
+          maxPieceWords: maxPieceWordsFor(encoder),
+          findStoredVectors: (hashes) => store.findVectors(userId, encoder.id, hashes),
+        });
+        const counts = await store.upsertItems(userId, embedded.items);
+        result.inserted += counts.inserted;
+        result.updated += counts.updated;
+        result.embeddedTexts += embedded.statistics.embeddedTexts;
+        result.reusedTexts += embedded.statistics.reusedTexts;
+      }
+    } catch (error) {
+      if (InvalidHistoryError.isInstance(error) && result.inserted + result.updated > 0) {
+        throw new InvalidHistoryError(
+          `${error.message} ${result.inserted + result.updated} items before it (earlier batches) were stored for user "${userId}"; nothing stored before was lost.`,
+          {
+            ...(error.itemIndex === undefined ? {} : { itemIndex: error.itemIndex }),
+            ...(error.itemId === undefined ? {} : { itemId: error.itemId }),
+            ...(error.field === undefined ? {} : { field: error.field }),
+          },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    result.durationMs = performance.now() - started;
+    return result;
+  }
+
+  async function buildIndex(userId: string, encoder: Encoder): Promise<UserIndex> {
+    const items = await store.listItems(userId);
+    const index = buildUserIndex(items, encoder.dim, encoder.id);
+    if (index.phrases.length > 0) {
+      const phraseTexts = index.phrases.map((phrase) => phrase.phrase);
+      const hashes = phraseTexts.map(contentHash);
+      const matrix = new Float32Array(phraseTexts.length * encoder.dim);
+      const missing: number[] = [];
+      hashes.forEach((hash, row) => {
+        const cached = cache.get(encoder.id, hash);
+        if (cached) matrix.set(cached.vectors.subarray(0, encoder.dim), row * encoder.dim);
+        else missing.push(row);
+      });
+      if (missing.length > 0) {
+        const vectors = await encoder.encode(missing.map((row) => phraseTexts[row]!));
+        missing.forEach((row, position) => {
+          const vector = normalizeInPlace(Float32Array.from(vectors[position]!));
+          matrix.set(vector, row * encoder.dim);
+          cache.set(encoder.id, hashes[row]!, { vectors: vector, pieceCount: 1 });
+        });
+      }
+      index.phraseMatrix = matrix;
+    }
+    return index;
+  }
+
+  async function getIndex(userId: string, encoder: Encoder): Promise<{ index: UserIndex; revision: number }> {
+    const revision = await store.getRevision(userId);
+    const cached = indexes.get(userId);
+    if (cached && cached.revision === revision) {
+      indexes.delete(userId);
+      indexes.set(userId, cached);
+      return { index: await cached.index, revision };
+    }
+    const index = buildIndex(userId, encoder);
+    indexes.set(userId, { revision, index });
+    index.catch(() => indexes.delete(userId));
+    while (indexes.size > indexCacheSize) indexes.delete(indexes.keys().next().value!);
+    return { index: await index, revision };
+  }
+
+  async function embedQuery(encoder: Encoder, text: string): Promise<Float32Array> {
+    const key = `${encoder.id}\u0000${text}`;
+    const cached = queryVectors.get(key);
+    if (cached) return cached;
+    const [vector] = await (encoder.encodeQueries ?? encoder.encode).call(encoder, [text]);
+    const normalized = normalizeInPlace(Float32Array.from(vector!));
+    queryVectors.set(key, normalized);
+    if (queryVectors.size > 1_000) queryVectors.delete(queryVectors.keys().next().value!);
+    return normalized;
+  }
+
+  async function personalize(request: PersonalizeRequest): Promise<PersonalizeResult> {
+    requireUserId(request.userId);
+    if (typeof request.prompt !== 'string') {
+      throw new InvalidArgumentError(
+        'prompt',
+        "prompt must be a string. Pass the user's message as `prompt`.",
+      );
+    }
+    const budget = request.budget ?? defaultBudget;
+    requireBudget(budget);
+    const warnings: PersonalizeWarning[] = [];
+    if (request.history !== undefined) await ingest(request.userId, request.history);
+    const [encoder, tokenCounter] = await Promise.all([getEncoder(), getTokenCounter()]);
+    const { index, revision } = await getIndex(request.userId, encoder);
+    const prompt = request.prompt;
+
+    if (index.items.length === 0 || budget === 0) {
+      if (index.items.length === 0) {
+        warnings.push({
+          type: 'empty-history',
+          message: `User "${request.userId}" has no history items: the prompt is returned without a persona.`,
+        });
+      }
+      return {
+        prompt,
+        messages: [{ role: 'user', content: prompt }],
+        persona: emptyPersona(encoder.dim, revision, index),
+        usage: {
+          personaTokens: 0,
+          historyTokens: index.historyTokens,
+          compression: 0,
+          historyItems: index.items.length,
+          budget,
+          tokenizer: tokenCounter.id,
+        },
+        warnings,
+      };
+    }
+
+    const instruction = request.instruction ?? settings.instruction;
+    const queryText = instruction ? `${instruction}\n${prompt}` : prompt;
+    const queryVector = await embedQuery(encoder, queryText);
+    const embedding = embedUser(index, queryVector, queryText, settings);
+
+    const descriptorLimit = settings.descriptorLimit ?? 6;
+    const evidenceRows = selectEvidence(embedding.weights, index.itemMatrix, index.dimension, {
+      limit: settings.evidenceLimit ?? 8,
+      lambda: settings.evidenceDiversity ?? 0.7,
+    });
+    const maxPieceWords = maxPieceWordsFor(encoder);
+    const rendered = renderPersona(
+      {
+        profileDescriptors: rankDescriptors(index, index.userVector, descriptorLimit),
+        profileFacts: profileFacts(index),
+        relevantDescriptors: rankDescriptors(index, embedding.personaVector, descriptorLimit),
+        relevantFacts: relevantFacts(index, embedding.weights),
+        evidence: evidenceRows.map((row) => {
+          const item = index.items[row]!;
+          const text =
+            item.pieceCount > 1
+              ? (splitIntoPieces(item.text, { maxWords: maxPieceWords })[embedding.bestPiece[row]!] ??
+                item.text)
+              : item.text;
+          return {
+            itemId: item.id,
+            text,
+            weight: embedding.weights[row]!,
+            ...(item.kind === undefined ? {} : { kind: item.kind }),
+            ...(item.timestamp === undefined ? {} : { timestamp: item.timestamp }),
+            ...(item.rating === undefined ? {} : { rating: item.rating }),
+            ...(item.label === undefined ? {} : { label: item.label }),
+          };
+        }),
+      },
+      { budget, tokenCounter },
+    );
+
+    const maxAttributions = request.maxAttributions ?? settings.maxAttributions ?? 10;
+    const order = Array.from(embedding.weights.keys())
+      .sort((left, right) => embedding.weights[right]! - embedding.weights[left]!)
+      .slice(0, Math.max(0, maxAttributions));
+    const attributions: Attribution[] = order.map((row) => ({
+      itemId: index.items[row]!.id,
+      weight: embedding.weights[row]!,
+    }));
+    if (request.influence) {
+      const raw = new Float32Array(index.dimension);
+      index.items.forEach((_, row) => {
+        const weight = embedding.weights[row]!;
+        for (let column = 0; column < index.dimension; column++) {
+          raw[column] = raw[column]! + weight * index.itemMatrix[row * index.dimension + column]!;
+        }
+      });
+      order.forEach((row, position) => {
+        const without = Float32Array.from(raw);
+        const weight = embedding.weights[row]!;
+        for (let column = 0; column < index.dimension; column++) {
+          without[column] = without[column]! - weight * index.itemMatrix[row * index.dimension + column]!;
+        }
+        normalizeInPlace(without);
+        let cosine = 0;
+        for (let column = 0; column < index.dimension; column++)
+          cosine += without[column]! * embedding.personaVector[column]!;
+        attributions[position] = { ...attributions[position]!, influence: Math.max(0, 1 - cosine) };
+      });
+    }
+
+    const persona: Persona = {
+      text: rendered.text,
+      stableText: rendered.stableText,
+      dynamicText: rendered.dynamicText,
+      vector: embedding.personaVector,
+      userVector: index.userVector,
+      kindVectors: Object.fromEntries(index.kindVectors),
+      descriptors: rendered.descriptors,
+      facts: [...profileFacts(index), ...relevantFacts(index, embedding.weights)],
+      evidence: rendered.evidence,
+      attributions,
+      truncated: rendered.truncated,
+      revision,
+    };
+    return {
+      prompt: `${rendered.text}\n\n${prompt}`,
+      messages: [
+        { role: 'system', content: rendered.text },
+        { role: 'user', content: prompt },
+      ],
+      persona,
+      usage: {
+        personaTokens: rendered.tokens,
+        historyTokens: index.historyTokens,
+        compression: rendered.tokens > 0 ? index.historyTokens / rendered.tokens : 0,
+        historyItems: index.items.length,
+        budget,
+        tokenizer: tokenCounter.id,
+      },
+      warnings,
+    };
+  }
+
+  async function forget(userId: string): Promise<ForgetReport> {
+    requireUserId(userId);
+    const items = await store.listItems(userId);
+    const report = await store.forget(userId);
+    cache.deleteTexts(items.map((item) => item.textHash));
+    indexes.delete(userId);
+    return report;
+  }
+
+  return {
+    store,
+    getEncoder,
+    ingest,
+    personalize,
+    forget,
+    async deleteItems(userId, itemIds) {
+      requireUserId(userId);
+      return store.deleteItems(userId, itemIds);
+    },
+    async dispose() {
+      indexes.clear();
+      queryVectors.clear();
+      if (ownsStore) await store.close();
+    },
+  };
+}
+
+function emptyPersona(dimension: number, revision: number, index: UserIndex): Persona {
+  return {
+    text: '',
+    stableText: '',
+    dynamicText: '',
+    vector: new Float32Array(dimension),
+    userVector: index.userVector,
+    kindVectors: Object.fromEntries(index.kindVectors),
+    descriptors: [],
+    facts: [],
+    evidence: [],
+    attributions: [],
+    truncated: false,
+    revision,
+  };
+}

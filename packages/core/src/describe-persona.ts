@@ -1,0 +1,99 @@
+import { plainLabel, quoteUntrusted } from './quote-untrusted.js';
+import type { PersonaDescriptor } from './render-persona.js';
+import type { UserIndex } from './user-index.js';
+import { dotRow } from './vector-math.js';
+
+function formatMonth(timestamp: number): string {
+  return new Date(timestamp).toISOString().slice(0, 10);
+}
+
+function round(value: number): string {
+  return (Math.round(value * 10) / 10).toString();
+}
+
+/**
+ * Descriptors: the user's own key phrases ranked by similarity to a persona vector, with a small
+ * bonus for phrases that recur across many items.
+ */
+export function rankDescriptors(index: UserIndex, vector: Float32Array, limit: number): PersonaDescriptor[] {
+  const count = index.phraseMatrix.length / index.dimension;
+  const ranked: PersonaDescriptor[] = [];
+  for (let row = 0; row < count; row++) {
+    const phrase = index.phrases[row]!;
+    const score = dotRow(index.phraseMatrix, row, vector) + 0.03 * Math.log(phrase.itemCount);
+    ranked.push({ phrase: phrase.phrase, score, itemCount: phrase.itemCount });
+  }
+  ranked.sort((left, right) => right.score - left.score);
+  const chosen: PersonaDescriptor[] = [];
+  for (const descriptor of ranked) {
+    if (chosen.length >= limit) break;
+    // "trail running" and "running" say the same thing twice.
+    const overlaps = chosen.some(
+      (kept) =>
+        ` ${kept.phrase} `.includes(` ${descriptor.phrase} `) ||
+        ` ${descriptor.phrase} `.includes(` ${kept.phrase} `),
+    );
+    if (!overlaps) chosen.push(descriptor);
+  }
+  return chosen;
+}
+
+/** Query-independent facts from typed signals, one line each, untrusted values quoted. */
+export function profileFacts(index: UserIndex): string[] {
+  const { signals } = index;
+  const facts: string[] = [];
+  const kinds = signals.kinds
+    .slice(0, 6)
+    .map((kind) => `${kind.count} ${plainLabel(kind.value)}`)
+    .join(', ');
+  const span = signals.timeSpan
+    ? `, ${formatMonth(signals.timeSpan.first)} to ${formatMonth(signals.timeSpan.last)}`
+    : '';
+  facts.push(`History: ${signals.itemCount} items${kinds.length > 0 ? ` (${kinds})` : ''}${span}.`);
+  if (signals.ratings) {
+    const { mean, count, minimum, maximum } = signals.ratings;
+    facts.push(
+      `Ratings: average ${round(mean)} over ${count} rated items (lowest ${minimum}, highest ${maximum}).`,
+    );
+  }
+  if (signals.labels.length > 0) {
+    const labels = signals.labels
+      .slice(0, 6)
+      .map((label) => `${quoteUntrusted(label.value)} ×${label.count}`)
+      .join(', ');
+    facts.push(`Frequent labels: ${labels}.`);
+  }
+  return facts;
+}
+
+/** Facts about the items the query attends to: their rating and label mix. */
+export function relevantFacts(index: UserIndex, weights: Float64Array): string[] {
+  const facts: string[] = [];
+  let ratedMass = 0;
+  let ratingSum = 0;
+  const labelMass = new Map<string, number>();
+  let labeledMass = 0;
+  index.items.forEach((item, row) => {
+    const weight = weights[row]!;
+    if (item.rating !== undefined) {
+      ratedMass += weight;
+      ratingSum += weight * item.rating;
+    }
+    if (item.label !== undefined) {
+      labeledMass += weight;
+      labelMass.set(item.label, (labelMass.get(item.label) ?? 0) + weight);
+    }
+  });
+  if (index.signals.ratings && ratedMass >= 0.2) {
+    facts.push(`Relevance-weighted rating of these items: ${round(ratingSum / ratedMass)}.`);
+  }
+  if (labeledMass >= 0.2 && labelMass.size > 0) {
+    const labels = [...labelMass]
+      .sort((left, right) => right[1] - left[1])
+      .slice(0, 4)
+      .map(([label, mass]) => `${quoteUntrusted(label)} ${Math.round((100 * mass) / labeledMass)}%`)
+      .join(', ');
+    facts.push(`Labels of the most relevant items: ${labels}.`);
+  }
+  return facts;
+}

@@ -1,0 +1,153 @@
+import { contentHash } from './content-hash.js';
+import type { EmbeddingCache } from './embedding-cache.js';
+import type { Encoder } from './encoder.js';
+import type { HistoryItem } from './history-item.js';
+import { splitIntoPieces } from './split-into-pieces.js';
+import type { StoredItem } from './store.js';
+import type { TokenCounter } from './token-counter.js';
+import { EncoderError } from './userplug-error.js';
+import { normalizeInPlace } from './vector-math.js';
+
+/** What embedding a batch of items needs. */
+export interface EmbedItemsContext {
+  encoder: Encoder;
+  cache: EmbeddingCache;
+  tokenCounter: TokenCounter;
+  /** Most words per embedded piece. */
+  maxPieceWords: number;
+  /** Looks up vectors already stored for equal texts. */
+  findStoredVectors?: (
+    textHashes: string[],
+  ) => Promise<Map<string, { vectors: Float32Array; pieceCount: number }>>;
+}
+
+/** What embedding a batch cost. */
+export interface EmbedItemsStatistics {
+  /** Texts sent to the encoder (not found in a cache or the store). */
+  embeddedTexts: number;
+  /** Pieces sent to the encoder. */
+  embeddedPieces: number;
+  /** Texts whose vectors came from a cache or the store. */
+  reusedTexts: number;
+}
+
+/** Number of words per piece for an encoder that reads about `maxInputTokens` tokens. */
+export function maxPieceWordsFor(encoder: Encoder): number {
+  // English runs about 1.3 tokens a word; stay under the limit with room for rare words.
+  return encoder.maxInputTokens === undefined ? 300 : Math.max(16, Math.floor(encoder.maxInputTokens * 0.6));
+}
+
+/** Hash of everything an item says, so re-ingesting an unchanged item is a no-op. */
+export function itemHashOf(item: HistoryItem): string {
+  return contentHash(
+    JSON.stringify([
+      item.id,
+      item.text,
+      item.kind,
+      item.timestamp,
+      item.rating,
+      item.label,
+      item.weight,
+      item.meta,
+    ]),
+  );
+}
+
+function checkVectors(encoder: Encoder, vectors: Float32Array[], expected: number): void {
+  if (vectors.length !== expected) {
+    throw new EncoderError(
+      `Encoder "${encoder.id}" returned ${vectors.length} vectors for ${expected} texts. The encoder must return one vector per text.`,
+      { encoderId: encoder.id },
+    );
+  }
+  for (const vector of vectors) {
+    if (vector.length !== encoder.dim) {
+      throw new EncoderError(
+        `Encoder "${encoder.id}" declares dim ${encoder.dim} but returned a vector of length ${vector.length}. Fix its \`dim\`.`,
+        { encoderId: encoder.id },
+      );
+    }
+  }
+}
+
+/** Embeds validated items (each text once: cache, then store, then encoder) into storable items. */
+export async function embedHistoryItems(
+  items: readonly HistoryItem[],
+  context: EmbedItemsContext,
+): Promise<{ items: StoredItem[]; statistics: EmbedItemsStatistics }> {
+  const { encoder, cache } = context;
+  const textHashes = items.map((item) => contentHash(item.text));
+  const found = new Map<string, { vectors: Float32Array; pieceCount: number }>();
+  const missing: string[] = [];
+  for (const hash of new Set(textHashes)) {
+    const cached = cache.get(encoder.id, hash);
+    if (cached) found.set(hash, cached);
+    else missing.push(hash);
+  }
+  if (missing.length > 0 && context.findStoredVectors) {
+    for (const [hash, stored] of await context.findStoredVectors(missing)) {
+      found.set(hash, stored);
+      cache.set(encoder.id, hash, stored);
+    }
+  }
+
+  const pieceTexts: string[] = [];
+  const pending: { hash: string; start: number; count: number }[] = [];
+  const queued = new Set<string>();
+  items.forEach((item, index) => {
+    const hash = textHashes[index]!;
+    if (found.has(hash) || queued.has(hash)) return;
+    queued.add(hash);
+    const pieces = splitIntoPieces(item.text, { maxWords: context.maxPieceWords });
+    pending.push({ hash, start: pieceTexts.length, count: pieces.length });
+    pieceTexts.push(...pieces);
+  });
+
+  if (pieceTexts.length > 0) {
+    let vectors: Float32Array[];
+    try {
+      vectors = await encoder.encode(pieceTexts);
+    } catch (error) {
+      if (EncoderError.isInstance(error)) throw error;
+      throw new EncoderError(
+        `Encoder "${encoder.id}" failed on ${pieceTexts.length} texts.`,
+        { encoderId: encoder.id },
+        {
+          cause: error,
+        },
+      );
+    }
+    checkVectors(encoder, vectors, pieceTexts.length);
+    for (const { hash, start, count } of pending) {
+      const matrix = new Float32Array(count * encoder.dim);
+      for (let piece = 0; piece < count; piece++) {
+        matrix.set(normalizeInPlace(vectors[start + piece]!), piece * encoder.dim);
+      }
+      const embedding = { vectors: matrix, pieceCount: count };
+      found.set(hash, embedding);
+      cache.set(encoder.id, hash, embedding);
+    }
+  }
+
+  const stored = items.map((item, index): StoredItem => {
+    const hash = textHashes[index]!;
+    const embedding = found.get(hash)!;
+    return {
+      ...item,
+      itemHash: itemHashOf(item),
+      textHash: hash,
+      encoderId: encoder.id,
+      vectors: embedding.vectors,
+      pieceCount: embedding.pieceCount,
+      tokenCount: context.tokenCounter.count(item.text),
+    };
+  });
+  return {
+    items: stored,
+    statistics: {
+      embeddedTexts: pending.length,
+      embeddedPieces: pieceTexts.length,
+      reusedTexts: new Set(textHashes).size - pending.length,
+    },
+  };
+}

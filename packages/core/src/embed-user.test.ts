@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { createHashingEncoder } from './create-hashing-encoder.js';
+import { embedHistoryItems } from './embed-history-items.js';
+import { embedUser } from './embed-user.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import type { HistoryItem } from './history-item.js';
+import { buildUserIndex } from './user-index.js';
+
+const encoder = createHashingEncoder({ dim: 64 });
+const counter = { id: 'words', count: (text: string) => text.split(/\s+/).filter(Boolean).length, truncate: (text: string) => text };
+
+async function indexOf(items: HistoryItem[]) {
+  const { items: stored } = await embedHistoryItems(items, {
+    encoder,
+    cache: new EmbeddingCache(100),
+    tokenCounter: counter,
+    maxPieceWords: 40,
+  });
+  return buildUserIndex(stored, encoder.dim, encoder.id);
+}
+
+async function queryVector(text: string) {
+  const [vector] = await encoder.encode([text]);
+  return vector!;
+}
+
+const items: HistoryItem[] = [
+  { id: 'a', text: 'trail running in the mountains', kind: 'post', timestamp: Date.UTC(2024, 0, 1) },
+  { id: 'b', text: 'baking sourdough bread at home', kind: 'post', timestamp: Date.UTC(2023, 0, 1) },
+  { id: 'c', text: 'new trail running shoes', kind: 'purchase', rating: 5, timestamp: Date.UTC(2024, 5, 1) },
+  { id: 'd', text: 'tax report due friday', kind: 'message', weight: 0 },
+];
+
+describe('embedUser', () => {
+  it('puts a softmax over all items: weights are non-negative and sum to 1', async () => {
+    const index = await indexOf(items);
+    const embedding = embedUser(index, await queryVector('trail running'), 'trail running');
+    const total = embedding.weights.reduce((sum, weight) => sum + weight, 0);
+    expect(total).toBeCloseTo(1, 10);
+    for (const weight of embedding.weights) expect(weight).toBeGreaterThanOrEqual(0);
+    expect(embedding.weights[2]! + embedding.weights[0]!).toBeGreaterThan(0.9);
+  });
+
+  it('gives weight 0 to items with weight 0 and a unit persona vector', async () => {
+    const index = await indexOf(items);
+    const embedding = embedUser(index, await queryVector('tax report'), 'tax report');
+    expect(embedding.weights[3]).toBe(0);
+    const norm = Math.hypot(...embedding.personaVector);
+    expect(norm).toBeCloseTo(1, 5);
+  });
+
+  it('flattens with a higher temperature and sharpens with a lower one', async () => {
+    const index = await indexOf(items);
+    const query = await queryVector('sourdough');
+    const sharp = embedUser(index, query, 'sourdough', { temperature: 0.01 });
+    const flat = embedUser(index, query, 'sourdough', { temperature: 10 });
+    expect(Math.max(...sharp.weights)).toBeGreaterThan(Math.max(...flat.weights));
+    expect(Math.max(...flat.weights)).toBeLessThan(0.4);
+  });
+
+  it('lets the lexical score and the kind prior move the weights', async () => {
+    const index = await indexOf(items);
+    const query = await queryVector('something unrelated');
+    const plain = embedUser(index, query, 'bread', { lexicalWeight: 0 });
+    const lexical = embedUser(index, query, 'bread', { lexicalWeight: 1 });
+    expect(lexical.weights[1]!).toBeGreaterThan(plain.weights[1]!);
+    const withoutPrior = embedUser(index, query, 'x');
+    const withPrior = embedUser(index, query, 'x', { kindPriors: { purchase: 5 } });
+    expect(withPrior.weights[2]!).toBeGreaterThan(0.8);
+    expect(withPrior.weights[2]!).toBeGreaterThan(withoutPrior.weights[2]!);
+  });
+
+  it('prefers newer items with the recency prior', async () => {
+    const index = await indexOf([
+      { id: 'old', text: 'same words here', timestamp: Date.UTC(2000, 0, 1) },
+      { id: 'new', text: 'same words here', timestamp: Date.UTC(2024, 0, 1) },
+    ]);
+    const embedding = embedUser(index, await queryVector('same words'), 'same words', { recencyWeight: 1 });
+    expect(embedding.weights[1]!).toBeGreaterThan(embedding.weights[0]!);
+  });
+
+  it('scores a long item by its best pieces', async () => {
+    const filler = Array.from({ length: 60 }, (_, index) => `filler${index}`).join(' ');
+    const index = await indexOf([
+      { id: 'long', text: `${filler}\nquantum chromodynamics lecture notes\n${filler}` },
+      { id: 'short', text: 'grocery list apples' },
+    ]);
+    expect(index.items[0]!.pieceCount).toBeGreaterThan(1);
+    const embedding = embedUser(index, await queryVector('quantum chromodynamics'), 'quantum', { piecePooling: 'max' });
+    expect(embedding.weights[0]!).toBeGreaterThan(embedding.weights[1]!);
+    expect(embedding.bestPiece[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('buildUserIndex', () => {
+  it('keeps per-kind vectors, a unit user vector and typed-signal facts', async () => {
+    const index = await indexOf(items);
+    expect([...index.kindVectors.keys()].sort()).toEqual(['message', 'post', 'purchase']);
+    expect(Math.hypot(...index.userVector)).toBeCloseTo(1, 5);
+    expect(index.signals.ratings).toEqual({ count: 1, mean: 5, minimum: 5, maximum: 5 });
+    expect(index.signals.kinds[0]).toEqual({ value: 'post', count: 2 });
+  });
+
+  it('refuses vectors from another encoder', async () => {
+    const index = await indexOf(items);
+    expect(() => buildUserIndex(index.items, encoder.dim, 'other-encoder')).toThrow(/cannot be mixed/);
+  });
+});

@@ -1,0 +1,71 @@
+export { Bm25Index, type Bm25Parameters } from './bm25-index.js';
+export { contentHash } from './content-hash.js';
+export { createHashingEncoder, type HashingEncoderSettings } from './create-hashing-encoder.js';
+export {
+  createPersonalizer,
+  type IngestResult,
+  type PersonalizeRequest,
+  type Personalizer,
+  type PersonalizerSettings,
+} from './create-personalizer.js';
+export { loadDefaultEncoder } from './default-encoder.js';
+export {
+  type AttentionSettings,
+  embedUser,
+  resolveAttentionSettings,
+  type UserEmbedding,
+} from './embed-user.js';
+export type { Encoder } from './encoder.js';
+export {
+  type HistoryItem,
+  type HistoryItemInput,
+  type HistoryLimits,
+  type HistorySource,
+  parseHistoryItem,
+  readHistoryBatches,
+} from './history-item.js';
+export { createMemoryStore } from './memory-store.js';
+export { minePhrases, type PhraseCandidate } from './mine-phrases.js';
+export { type PersonalizeOptions, personalize } from './personalize.js';
+export type {
+  Attribution,
+  ChatMessage,
+  Persona,
+  PersonalizeResult,
+  PersonalizeWarning,
+  PersonaUsage,
+} from './personalize-result.js';
+export { quoteUntrusted } from './quote-untrusted.js';
+export { readHistoryFile } from './read-history-file.js';
+export {
+  type EvidenceCandidate,
+  minimumPersonaBudget,
+  type PersonaContent,
+  type PersonaDescriptor,
+  type PersonaEvidence,
+  type RenderedPersona,
+  type RenderPersonaOptions,
+  renderPersona,
+} from './render-persona.js';
+export { type PieceSettings, splitIntoPieces } from './split-into-pieces.js';
+export type { ForgetReport, StoredItem, UpsertCounts, UserplugStore } from './store.js';
+export type { SignalCount, SignalSummary } from './summarize-signals.js';
+export { indexTerms, stem, stopwords, words } from './text-terms.js';
+export {
+  createTiktokenCounter,
+  type TiktokenCounterSettings,
+  type TiktokenEncoding,
+  type TokenCounter,
+  tiktokenEncodingForModel,
+} from './token-counter.js';
+export { buildUserIndex, type UserIndex } from './user-index.js';
+export {
+  EncoderError,
+  FileFormatError,
+  InvalidArgumentError,
+  InvalidHistoryError,
+  ProviderError,
+  StoreError,
+  UserplugError,
+  type UserplugErrorOptions,
+} from './userplug-error.js';

@@ -1,0 +1,73 @@
+import { dotRow } from './vector-math.js';
+
+/** Settings of {@link selectEvidence}. */
+export interface SelectEvidenceSettings {
+  /** Most items returned. */
+  limit: number;
+  /** Trade-off between weight (1) and diversity (0). Default 0.7. */
+  lambda?: number;
+  /** How many of the highest-weight items are considered. Default 40. */
+  poolSize?: number;
+}
+
+/**
+ * Picks evidence items by attention weight with maximal marginal relevance, so the persona does
+ * not quote five near-identical items. Returns item rows in the order they should be shown.
+ */
+export function selectEvidence(
+  weights: Float64Array,
+  itemMatrix: Float32Array,
+  dimension: number,
+  settings: SelectEvidenceSettings,
+): number[] {
+  const lambda = settings.lambda ?? 0.7;
+  const poolSize = settings.poolSize ?? 40;
+  const pool: number[] = [];
+  for (let row = 0; row < weights.length; row++) {
+    if (weights[row]! <= 0) continue;
+    if (pool.length < poolSize) {
+      pool.push(row);
+      if (pool.length === poolSize) pool.sort((left, right) => weights[right]! - weights[left]!);
+      continue;
+    }
+    if (weights[row]! > weights[pool[pool.length - 1]!]!) {
+      pool[pool.length - 1] = row;
+      for (
+        let index = pool.length - 1;
+        index > 0 && weights[pool[index]!]! > weights[pool[index - 1]!]!;
+        index--
+      ) {
+        [pool[index], pool[index - 1]] = [pool[index - 1]!, pool[index]!];
+      }
+    }
+  }
+  pool.sort((left, right) => weights[right]! - weights[left]! || left - right);
+  if (pool.length === 0) return [];
+  const topWeight = weights[pool[0]!]!;
+  const chosen: number[] = [];
+  const maxSimilarity = new Float64Array(pool.length).fill(0);
+  const used = new Uint8Array(pool.length);
+  while (chosen.length < Math.min(settings.limit, pool.length)) {
+    let bestIndex = -1;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let index = 0; index < pool.length; index++) {
+      if (used[index]) continue;
+      const score = lambda * (weights[pool[index]!]! / topWeight) - (1 - lambda) * maxSimilarity[index]!;
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = index;
+      }
+    }
+    if (bestIndex < 0) break;
+    used[bestIndex] = 1;
+    const row = pool[bestIndex]!;
+    chosen.push(row);
+    const chosenVector = itemMatrix.subarray(row * dimension, (row + 1) * dimension);
+    for (let index = 0; index < pool.length; index++) {
+      if (used[index]) continue;
+      const similarity = dotRow(itemMatrix, pool[index]!, chosenVector);
+      if (similarity > maxSimilarity[index]!) maxSimilarity[index] = similarity;
+    }
+  }
+  return chosen;
+}
