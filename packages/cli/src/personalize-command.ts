@@ -63,7 +63,8 @@ export function formatReport(result: PersonalizeResult, itemTexts: ReadonlyMap<s
   );
   lines.push('Top attributions (attention weight over all history items):');
   for (const attribution of persona.attributions.slice(0, 5)) {
-    const influence = attribution.influence === undefined ? '' : `  influence ${attribution.influence.toFixed(4)}`;
+    const influence =
+      attribution.influence === undefined ? '' : `  influence ${attribution.influence.toFixed(4)}`;
     lines.push(
       `  ${attribution.weight.toFixed(3)}  ${attribution.itemId.padEnd(12)} ${oneLine(itemTexts.get(attribution.itemId) ?? '', 60)}${influence}`,
     );

@@ -23,9 +23,21 @@ function countingEncoder(): Encoder & { texts: string[] } {
 
 const history: HistoryItemInput[] = [
   { id: 'h1', kind: 'post', text: 'Hiked the ridge trail with my dog at sunrise', timestamp: '2024-05-01' },
-  { id: 'h2', kind: 'review', text: 'Great vegetarian ramen, rich miso broth', rating: 5, timestamp: '2024-05-03' },
+  {
+    id: 'h2',
+    kind: 'review',
+    text: 'Great vegetarian ramen, rich miso broth',
+    rating: 5,
+    timestamp: '2024-05-03',
+  },
   { id: 'h3', kind: 'purchase', text: 'Trail running shoes with a wide toe box', timestamp: '2024-05-04' },
-  { id: 'h4', kind: 'review', text: 'Noisy hotel, thin walls, would not stay again', rating: 1, timestamp: '2024-05-09' },
+  {
+    id: 'h4',
+    kind: 'review',
+    text: 'Noisy hotel, thin walls, would not stay again',
+    rating: 1,
+    timestamp: '2024-05-09',
+  },
 ];
 
 describe('createPersonalizer', () => {
@@ -57,7 +69,11 @@ describe('createPersonalizer', () => {
 
   it('returns the persona, the messages and the token accounting', async () => {
     const personalizer = createPersonalizer({ encoder: countingEncoder(), budget: 250 });
-    const result = await personalizer.personalize({ userId: 'u1', prompt: 'Which shoes should I buy?', history });
+    const result = await personalizer.personalize({
+      userId: 'u1',
+      prompt: 'Which shoes should I buy?',
+      history,
+    });
     expect(result.messages).toEqual([
       { role: 'system', content: result.persona.text },
       { role: 'user', content: 'Which shoes should I buy?' },
@@ -76,11 +92,18 @@ describe('createPersonalizer', () => {
 
   it('attributions cover all items and sum to 1 when all are requested', async () => {
     const personalizer = createPersonalizer({ encoder: countingEncoder() });
-    const result = await personalizer.personalize({ userId: 'u1', prompt: 'dog', history, maxAttributions: 100, influence: true });
+    const result = await personalizer.personalize({
+      userId: 'u1',
+      prompt: 'dog',
+      history,
+      maxAttributions: 100,
+      influence: true,
+    });
     expect(result.persona.attributions).toHaveLength(4);
     const total = result.persona.attributions.reduce((sum, attribution) => sum + attribution.weight, 0);
     expect(total).toBeCloseTo(1, 10);
-    for (const attribution of result.persona.attributions) expect(attribution.influence).toBeGreaterThanOrEqual(0);
+    for (const attribution of result.persona.attributions)
+      expect(attribution.influence).toBeGreaterThanOrEqual(0);
   });
 
   it('returns a persona-free prompt with a warning for an empty history, and for budget 0 no persona', async () => {
@@ -101,7 +124,9 @@ describe('createPersonalizer', () => {
       yield* history.slice(0, 3);
       yield { id: 'bad', text: 17 };
     }
-    const failure = await personalizer.ingest('u1', stream() as AsyncIterable<HistoryItemInput>).catch((error) => error);
+    const failure = await personalizer
+      .ingest('u1', stream() as AsyncIterable<HistoryItemInput>)
+      .catch((error) => error);
     expect(InvalidHistoryError.isInstance(failure)).toBe(true);
     expect(failure.itemIndex).toBe(3);
     expect(failure.itemId).toBe('bad');
@@ -126,13 +151,22 @@ describe('createPersonalizer', () => {
     const personalizer = createPersonalizer({ encoder: countingEncoder() });
     await personalizer.ingest('u1', history);
     await personalizer.ingest('u2', [{ id: 'secret', text: 'Trail running shoes are my secret obsession' }]);
-    const result = await personalizer.personalize({ userId: 'u1', prompt: 'trail running shoes', maxAttributions: 50 });
+    const result = await personalizer.personalize({
+      userId: 'u1',
+      prompt: 'trail running shoes',
+      maxAttributions: 50,
+    });
     expect(result.persona.text).not.toContain('secret');
     expect(result.persona.attributions.map((attribution) => attribution.itemId)).not.toContain('secret');
   });
 
   it('reports encoders that return malformed vectors', async () => {
-    const broken: Encoder = { id: 'broken', dim: 8, encode: async (texts) => texts.map(() => new Float32Array(3)), dispose() {} };
+    const broken: Encoder = {
+      id: 'broken',
+      dim: 8,
+      encode: async (texts) => texts.map(() => new Float32Array(3)),
+      dispose() {},
+    };
     const personalizer = createPersonalizer({ encoder: broken });
     const failure = await personalizer.ingest('u1', history).catch((error) => error);
     expect(EncoderError.isInstance(failure)).toBe(true);
@@ -144,13 +178,18 @@ describe('createPersonalizer', () => {
     expect(() => createPersonalizer({ budget: -5 })).toThrow(InvalidArgumentError);
     const personalizer = createPersonalizer({ encoder: countingEncoder() });
     await expect(personalizer.personalize({ userId: '', prompt: 'x' })).rejects.toThrow(/userId/);
-    await expect(personalizer.personalize({ userId: 'u', prompt: 'x', budget: 1.5 })).rejects.toThrow(/whole number/);
+    await expect(personalizer.personalize({ userId: 'u', prompt: 'x', budget: 1.5 })).rejects.toThrow(
+      /whole number/,
+    );
   });
 });
 
 describe('personalize', () => {
   it('personalizes in one call with a given encoder', async () => {
-    const result = await personalize(history, 'Suggest a dinner', { encoder: createHashingEncoder(), budget: 200 });
+    const result = await personalize(history, 'Suggest a dinner', {
+      encoder: createHashingEncoder(),
+      budget: 200,
+    });
     expect(result.persona.text.startsWith('<user_persona>')).toBe(true);
     expect(result.usage.personaTokens).toBeLessThanOrEqual(200);
     expect(result.messages).toHaveLength(2);

@@ -9,7 +9,7 @@ import { type HistoryItem, type HistorySource, readHistoryBatches } from './hist
 import { createMemoryStore } from './memory-store.js';
 import type { Attribution, Persona, PersonalizeResult, PersonalizeWarning } from './personalize-result.js';
 import { renderPersona } from './render-persona.js';
-import { selectEvidence } from './select-evidence.js';
+import { selectEvidence, topRows } from './select-evidence.js';
 import { splitIntoPieces } from './split-into-pieces.js';
 import type { ForgetReport, UserplugStore } from './store.js';
 import { createTiktokenCounter, type TiktokenEncoding, type TokenCounter } from './token-counter.js';
@@ -321,12 +321,14 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       lambda: settings.evidenceDiversity ?? 0.7,
     });
     const maxPieceWords = maxPieceWordsFor(encoder);
+    const profileFactLines = profileFacts(index);
+    const relevantFactLines = relevantFacts(index, embedding.weights);
     const rendered = renderPersona(
       {
         profileDescriptors: rankDescriptors(index, index.userVector, descriptorLimit),
-        profileFacts: profileFacts(index),
+        profileFacts: profileFactLines,
         relevantDescriptors: rankDescriptors(index, embedding.personaVector, descriptorLimit),
-        relevantFacts: relevantFacts(index, embedding.weights),
+        relevantFacts: relevantFactLines,
         evidence: evidenceRows.map((row) => {
           const item = index.items[row]!;
           const text =
@@ -349,9 +351,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     );
 
     const maxAttributions = request.maxAttributions ?? settings.maxAttributions ?? 10;
-    const order = Array.from(embedding.weights.keys())
-      .sort((left, right) => embedding.weights[right]! - embedding.weights[left]!)
-      .slice(0, Math.max(0, maxAttributions));
+    const order = topRows(embedding.weights, maxAttributions);
     const attributions: Attribution[] = order.map((row) => ({
       itemId: index.items[row]!.id,
       weight: embedding.weights[row]!,
@@ -386,7 +386,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       userVector: index.userVector,
       kindVectors: Object.fromEntries(index.kindVectors),
       descriptors: rendered.descriptors,
-      facts: [...profileFacts(index), ...relevantFacts(index, embedding.weights)],
+      facts: [...profileFactLines, ...relevantFactLines],
       evidence: rendered.evidence,
       attributions,
       truncated: rendered.truncated,

@@ -71,29 +71,35 @@ export function relevantFacts(index: UserIndex, weights: Float64Array): string[]
   const facts: string[] = [];
   let ratedMass = 0;
   let ratingSum = 0;
-  const labelMass = new Map<string, number>();
   let labeledMass = 0;
-  index.items.forEach((item, row) => {
+  const labelMass = new Float64Array(index.labelNames.length);
+  const { ratings, labelIds } = index;
+  for (let row = 0; row < weights.length; row++) {
     const weight = weights[row]!;
-    if (item.rating !== undefined) {
+    const rating = ratings[row]!;
+    if (rating === rating) {
       ratedMass += weight;
-      ratingSum += weight * item.rating;
+      ratingSum += weight * rating;
     }
-    if (item.label !== undefined) {
+    const label = labelIds[row]!;
+    if (label >= 0) {
       labeledMass += weight;
-      labelMass.set(item.label, (labelMass.get(item.label) ?? 0) + weight);
+      labelMass[label] = labelMass[label]! + weight;
     }
-  });
+  }
   if (index.signals.ratings && ratedMass >= 0.2) {
     facts.push(`Relevance-weighted rating of these items: ${round(ratingSum / ratedMass)}.`);
   }
-  if (labeledMass >= 0.2 && labelMass.size > 0) {
-    const labels = [...labelMass]
-      .sort((left, right) => right[1] - left[1])
+  if (labeledMass >= 0.2) {
+    const labels = [...labelMass.keys()]
+      .filter((label) => labelMass[label]! / labeledMass >= 0.05)
+      .sort((left, right) => labelMass[right]! - labelMass[left]!)
       .slice(0, 4)
-      .map(([label, mass]) => `${quoteUntrusted(label)} ${Math.round((100 * mass) / labeledMass)}%`)
-      .join(', ');
-    facts.push(`Labels of the most relevant items: ${labels}.`);
+      .map(
+        (label) =>
+          `${quoteUntrusted(index.labelNames[label]!)} ${Math.round((100 * labelMass[label]!) / labeledMass)}%`,
+      );
+    if (labels.length > 0) facts.push(`Labels of the most relevant items: ${labels.join(', ')}.`);
   }
   return facts;
 }

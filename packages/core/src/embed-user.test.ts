@@ -7,7 +7,11 @@ import type { HistoryItem } from './history-item.js';
 import { buildUserIndex } from './user-index.js';
 
 const encoder = createHashingEncoder({ dim: 64 });
-const counter = { id: 'words', count: (text: string) => text.split(/\s+/).filter(Boolean).length, truncate: (text: string) => text };
+const counter = {
+  id: 'words',
+  count: (text: string) => text.split(/\s+/).filter(Boolean).length,
+  truncate: (text: string) => text,
+};
 
 async function indexOf(items: HistoryItem[]) {
   const { items: stored } = await embedHistoryItems(items, {
@@ -86,7 +90,9 @@ describe('embedUser', () => {
       { id: 'short', text: 'grocery list apples' },
     ]);
     expect(index.items[0]!.pieceCount).toBeGreaterThan(1);
-    const embedding = embedUser(index, await queryVector('quantum chromodynamics'), 'quantum', { piecePooling: 'max' });
+    const embedding = embedUser(index, await queryVector('quantum chromodynamics'), 'quantum', {
+      piecePooling: 'max',
+    });
     expect(embedding.weights[0]!).toBeGreaterThan(embedding.weights[1]!);
     expect(embedding.bestPiece[0]).toBeGreaterThan(0);
   });

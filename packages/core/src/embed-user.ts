@@ -1,5 +1,5 @@
 import type { UserIndex } from './user-index.js';
-import { addScaledRow, normalizeInPlace, softmaxInPlace } from './vector-math.js';
+import { normalizeInPlace, softmaxInPlace } from './vector-math.js';
 
 /** How the query-aware attention over a user's items is computed. Every field has a default. */
 export interface AttentionSettings {
@@ -43,18 +43,6 @@ export function resolveAttentionSettings(settings: AttentionSettings = {}): Requ
   };
 }
 
-function pieceSimilarities(index: UserIndex, query: Float32Array): Float32Array {
-  const { pieceMatrix, dimension } = index;
-  const rows = pieceMatrix.length / dimension;
-  const similarities = new Float32Array(rows);
-  for (let row = 0, offset = 0; row < rows; row++, offset += dimension) {
-    let sum = 0;
-    for (let column = 0; column < dimension; column++) sum += pieceMatrix[offset + column]! * query[column]!;
-    similarities[row] = sum;
-  }
-  return similarities;
-}
-
 /**
  * Scores every item of a user against a query and returns the attention weights and the
  * query-aware persona vector: `s_i = (cos_i + λ·bm25_i) / τ + recency_i + kind_i + log(weight_i)`,
@@ -68,26 +56,33 @@ export function embedUser(
 ): UserEmbedding {
   const resolved = resolveAttentionSettings(settings);
   const count = index.items.length;
-  const similarities = pieceSimilarities(index, queryVector);
+  const { pieceStart, ageDays, logWeights, kindIds } = index;
+  const similarities = index.kernel.pieceDots(queryVector);
   const relevance = new Float32Array(count);
   const bestPiece = new Int32Array(count);
-  let row = 0;
+  const topTwo = resolved.piecePooling === 'top2';
   for (let item = 0; item < count; item++) {
-    const pieces = index.items[item]!.pieceCount;
-    let best = Number.NEGATIVE_INFINITY;
+    const first = pieceStart[item]!;
+    const end = pieceStart[item + 1]!;
+    let best = similarities[first]!;
+    if (end - first === 1) {
+      relevance[item] = best;
+      continue;
+    }
     let second = Number.NEGATIVE_INFINITY;
-    for (let piece = 0; piece < pieces; piece++) {
-      const similarity = similarities[row + piece]!;
+    let bestRow = first;
+    for (let row = first + 1; row < end; row++) {
+      const similarity = similarities[row]!;
       if (similarity > best) {
         second = best;
         best = similarity;
-        bestPiece[item] = piece;
+        bestRow = row;
       } else if (similarity > second) {
         second = similarity;
       }
     }
-    relevance[item] = resolved.piecePooling === 'top2' && pieces > 1 ? (best + second) / 2 : best;
-    row += pieces;
+    bestPiece[item] = bestRow - first;
+    relevance[item] = topTwo ? (best + second) / 2 : best;
   }
 
   const lexical = index.lexical.score(queryText);
@@ -95,25 +90,28 @@ export function embedUser(
   for (const score of lexical) if (score > bestLexical) bestLexical = score;
   if (bestLexical > 0) for (let item = 0; item < count; item++) lexical[item] = lexical[item]! / bestLexical;
 
+  const kindPriors = new Float32Array(index.kindNames.length);
+  index.kindNames.forEach((kind, id) => {
+    kindPriors[id] = resolved.kindPriors[kind] ?? 0;
+  });
   const decay = Math.LN2 / resolved.recencyHalfLifeDays;
+  const inverseTemperature = 1 / resolved.temperature;
+  const lexicalWeight = resolved.lexicalWeight;
+  const recencyWeight = resolved.recencyWeight;
   const weights = new Float64Array(count);
   for (let item = 0; item < count; item++) {
-    const stored = index.items[item]!;
-    let score = (relevance[item]! + resolved.lexicalWeight * lexical[item]!) / resolved.temperature;
-    const age = index.ageDays[item]!;
-    if (!Number.isNaN(age)) score += resolved.recencyWeight * Math.exp(-decay * age);
-    if (stored.kind !== undefined) score += resolved.kindPriors[stored.kind] ?? 0;
-    const weight = stored.weight ?? 1;
-    score += weight > 0 ? Math.log(weight) : Number.NEGATIVE_INFINITY;
+    let score = (relevance[item]! + lexicalWeight * lexical[item]!) * inverseTemperature + logWeights[item]!;
+    const age = ageDays[item]!;
+    if (age === age) score += recencyWeight * Math.exp(-decay * age);
+    const kind = kindIds[item]!;
+    if (kind >= 0) score += kindPriors[kind]!;
     weights[item] = score;
   }
   softmaxInPlace(weights);
 
-  const personaVector = new Float32Array(index.dimension);
-  for (let item = 0; item < count; item++) {
-    const weight = weights[item]!;
-    if (weight > 0) addScaledRow(personaVector, index.itemMatrix, item, weight);
-  }
-  normalizeInPlace(personaVector);
+  // Items below this weight together hold under 1e-6 of the mass: skipping them cannot move P visibly.
+  const personaVector = normalizeInPlace(
+    Float32Array.from(index.kernel.weightedItemSum(weights, 1e-6 / Math.max(1, count))),
+  );
   return { weights, relevance, lexical, bestPiece, personaVector };
 }

@@ -31,7 +31,9 @@ describe('parseHistoryItem', () => {
   it('rejects wrong types, empty text, bad dates, negative weights and non-objects', () => {
     expect(errorOf(() => parseHistoryItem({ id: 'a', text: 42 }, 0)).field).toBe('text');
     expect(errorOf(() => parseHistoryItem({ id: 'a', text: '   ' }, 0)).message).toContain('is empty');
-    expect(errorOf(() => parseHistoryItem({ id: 'a', text: 'x', timestamp: 'yesterday' }, 0)).field).toBe('timestamp');
+    expect(errorOf(() => parseHistoryItem({ id: 'a', text: 'x', timestamp: 'yesterday' }, 0)).field).toBe(
+      'timestamp',
+    );
     expect(errorOf(() => parseHistoryItem({ id: 'a', text: 'x', weight: -1 }, 0)).field).toBe('weight');
     expect(errorOf(() => parseHistoryItem({ id: 'a', text: 'x', rating: '5' }, 0)).field).toBe('rating');
     expect(errorOf(() => parseHistoryItem('just text', 1)).message).toContain('not an object');
@@ -39,7 +41,9 @@ describe('parseHistoryItem', () => {
   });
 
   it('rejects items over the character limit with the fix', () => {
-    const error = errorOf(() => parseHistoryItem({ id: 'big', text: 'a'.repeat(101) }, 0, { maxItemCharacters: 100 }));
+    const error = errorOf(() =>
+      parseHistoryItem({ id: 'big', text: 'a'.repeat(101) }, 0, { maxItemCharacters: 100 }),
+    );
     expect(error.field).toBe('text');
     expect(error.message).toContain('maxItemCharacters');
   });

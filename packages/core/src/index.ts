@@ -1,5 +1,9 @@
 export { Bm25Index, type Bm25Parameters } from './bm25-index.js';
 export { contentHash } from './content-hash.js';
+export {
+  createEstimatingTokenCounter,
+  type EstimatingTokenCounterSettings,
+} from './create-estimating-token-counter.js';
 export { createHashingEncoder, type HashingEncoderSettings } from './create-hashing-encoder.js';
 export {
   createPersonalizer,
@@ -24,6 +28,13 @@ export {
   parseHistoryItem,
   readHistoryBatches,
 } from './history-item.js';
+export type {
+  HostedAdapter,
+  HostedGenerateRequest,
+  HostedGenerateResult,
+  HostedStreamChunk,
+  HostedUsage,
+} from './hosted-adapter.js';
 export { createMemoryStore } from './memory-store.js';
 export { minePhrases, type PhraseCandidate } from './mine-phrases.js';
 export { type PersonalizeOptions, personalize } from './personalize.js';
@@ -35,6 +46,11 @@ export type {
   PersonalizeWarning,
   PersonaUsage,
 } from './personalize-result.js';
+export {
+  type BudgetedPersonalization,
+  type PersonalizeWithinBudgetOptions,
+  personalizeWithinBudget,
+} from './personalize-within-budget.js';
 export { quoteUntrusted } from './quote-untrusted.js';
 export { readHistoryFile } from './read-history-file.js';
 export {

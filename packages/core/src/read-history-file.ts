@@ -5,7 +5,10 @@ import type { HistoryItemInput, HistorySource } from './history-item.js';
 import { FileFormatError } from './userplug-error.js';
 
 async function* readJsonLines(path: string): AsyncGenerator<unknown> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({
+    input: createReadStream(path, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   let lineNumber = 0;
   for await (const line of lines) {
     lineNumber++;
@@ -28,7 +31,9 @@ async function readJsonArray(path: string): Promise<unknown[]> {
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new FileFormatError(path, `${path} is not valid JSON (${(error as Error).message}).`, { cause: error });
+    throw new FileFormatError(path, `${path} is not valid JSON (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
   if (Array.isArray(parsed)) return parsed;
   for (const key of ['items', 'history'] as const) {
@@ -49,12 +54,17 @@ export async function readHistoryFile(path: string): Promise<HistorySource> {
   try {
     await stat(path);
   } catch (error) {
-    throw new FileFormatError(path, `History file ${path} does not exist or cannot be read. Check the path.`, {
-      cause: error,
-    });
+    throw new FileFormatError(
+      path,
+      `History file ${path} does not exist or cannot be read. Check the path.`,
+      {
+        cause: error,
+      },
+    );
   }
   // Typed as a history source; every item is validated when it is ingested.
-  if (path.endsWith('.jsonl') || path.endsWith('.ndjson')) return readJsonLines(path) as AsyncIterable<HistoryItemInput>;
+  if (path.endsWith('.jsonl') || path.endsWith('.ndjson'))
+    return readJsonLines(path) as AsyncIterable<HistoryItemInput>;
   if (path.endsWith('.json')) return (await readJsonArray(path)) as HistoryItemInput[];
   throw new FileFormatError(path, `History file ${path} must end in .json or .jsonl.`);
 }

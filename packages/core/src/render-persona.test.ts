@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type EvidenceCandidate, minimumPersonaBudget, type PersonaContent, renderPersona } from './render-persona.js';
+import {
+  type EvidenceCandidate,
+  minimumPersonaBudget,
+  type PersonaContent,
+  renderPersona,
+} from './render-persona.js';
 import { createTiktokenCounter, type TokenCounter } from './token-counter.js';
 
 let counter: TokenCounter;
@@ -40,7 +45,10 @@ describe('renderPersona', () => {
         fc.array(fc.string({ minLength: 1, maxLength: 40 }), { maxLength: 8 }),
         fc.integer({ min: minimum, max: 700 }),
         (evidence, phrases, budget) => {
-          const rendered = renderPersona(content(evidence.map(clean), phrases), { budget, tokenCounter: counter });
+          const rendered = renderPersona(content(evidence.map(clean), phrases), {
+            budget,
+            tokenCounter: counter,
+          });
           expect(rendered.tokens).toBe(counter.count(rendered.text));
           expect(rendered.tokens).toBeLessThanOrEqual(budget);
           expect(rendered.text).toBe(rendered.stableText + rendered.dynamicText);
@@ -59,39 +67,51 @@ describe('renderPersona', () => {
       '\\"</user_persona>',
     );
     fc.assert(
-      fc.property(fc.array(fc.tuple(hostile, fc.string({ maxLength: 50 })), { minLength: 1, maxLength: 5 }), (parts) => {
-        const evidence = parts.map(([attack, noise], index) => ({
-          itemId: `i${index}`,
-          text: `${noise}${attack}${noise}`,
-          weight: 1 / (index + 1),
-          kind: attack,
-          label: attack,
-        }));
-        const rendered = renderPersona(content(evidence, parts.map(([attack]) => attack)), {
-          budget: 2000,
-          tokenCounter: counter,
-        });
-        expect(rendered.text.match(/<\/?user_persona>/g)).toEqual(['<user_persona>', '</user_persona>']);
-        expect(rendered.text.startsWith('<user_persona>\n')).toBe(true);
-        expect(rendered.text.endsWith('\n</user_persona>')).toBe(true);
-        const lines = rendered.text.split('\n');
-        for (const line of lines.slice(1, -1)) {
-          expect(line).toMatch(/^(What the user|- |Relevant to this request:|Evidence \(|\d+\. )/);
-        }
-        for (const line of lines) expect(line).not.toMatch(/[\u2028\u2029]/);
-        for (const item of rendered.evidence) {
-          const quoted = lines.find((line) => line.startsWith(`${rendered.evidence.indexOf(item) + 1}. `));
-          expect(quoted).toBeDefined();
-          expect(JSON.parse(quoted!.slice(quoted!.lastIndexOf(' "') + 1))).toBe(item.text);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(hostile, fc.string({ maxLength: 50 })), { minLength: 1, maxLength: 5 }),
+        (parts) => {
+          const evidence = parts.map(([attack, noise], index) => ({
+            itemId: `i${index}`,
+            text: `${noise}${attack}${noise}`,
+            weight: 1 / (index + 1),
+            kind: attack,
+            label: attack,
+          }));
+          const rendered = renderPersona(
+            content(
+              evidence,
+              parts.map(([attack]) => attack),
+            ),
+            {
+              budget: 2000,
+              tokenCounter: counter,
+            },
+          );
+          expect(rendered.text.match(/<\/?user_persona>/g)).toEqual(['<user_persona>', '</user_persona>']);
+          expect(rendered.text.startsWith('<user_persona>\n')).toBe(true);
+          expect(rendered.text.endsWith('\n</user_persona>')).toBe(true);
+          const lines = rendered.text.split('\n');
+          for (const line of lines.slice(1, -1)) {
+            expect(line).toMatch(/^(What the user|- |Relevant to this request:|Evidence \(|\d+\. )/);
+          }
+          for (const line of lines) expect(line).not.toMatch(/[\u2028\u2029]/);
+          for (const item of rendered.evidence) {
+            const quoted = lines.find((line) => line.startsWith(`${rendered.evidence.indexOf(item) + 1}. `));
+            expect(quoted).toBeDefined();
+            expect(JSON.parse(quoted!.slice(quoted!.lastIndexOf(' "') + 1))).toBe(item.text);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it('cuts long evidence to fit and marks it truncated', () => {
     const long = 'word '.repeat(400);
-    const rendered = renderPersona(content([{ itemId: 'a', text: long, weight: 1 }]), { budget: 120, tokenCounter: counter });
+    const rendered = renderPersona(content([{ itemId: 'a', text: long, weight: 1 }]), {
+      budget: 120,
+      tokenCounter: counter,
+    });
     expect(rendered.evidence).toHaveLength(1);
     expect(rendered.evidence[0]!.truncated).toBe(true);
     expect(rendered.truncated).toBe(true);

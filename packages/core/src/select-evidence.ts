@@ -10,6 +10,22 @@ export interface SelectEvidenceSettings {
   poolSize?: number;
 }
 
+/** Rows of the `count` highest weights, highest first (ties by row), in O(n log count). */
+export function topRows(weights: ArrayLike<number>, count: number): number[] {
+  const top: number[] = [];
+  if (count <= 0) return top;
+  const before = (left: number, right: number) =>
+    weights[left]! > weights[right]! || (weights[left] === weights[right] && left < right);
+  for (let row = 0; row < weights.length; row++) {
+    if (top.length === count && !before(row, top[top.length - 1]!)) continue;
+    if (top.length === count) top.pop();
+    let position = top.length;
+    while (position > 0 && before(row, top[position - 1]!)) position--;
+    top.splice(position, 0, row);
+  }
+  return top;
+}
+
 /**
  * Picks evidence items by attention weight with maximal marginal relevance, so the persona does
  * not quote five near-identical items. Returns item rows in the order they should be shown.
@@ -21,27 +37,7 @@ export function selectEvidence(
   settings: SelectEvidenceSettings,
 ): number[] {
   const lambda = settings.lambda ?? 0.7;
-  const poolSize = settings.poolSize ?? 40;
-  const pool: number[] = [];
-  for (let row = 0; row < weights.length; row++) {
-    if (weights[row]! <= 0) continue;
-    if (pool.length < poolSize) {
-      pool.push(row);
-      if (pool.length === poolSize) pool.sort((left, right) => weights[right]! - weights[left]!);
-      continue;
-    }
-    if (weights[row]! > weights[pool[pool.length - 1]!]!) {
-      pool[pool.length - 1] = row;
-      for (
-        let index = pool.length - 1;
-        index > 0 && weights[pool[index]!]! > weights[pool[index - 1]!]!;
-        index--
-      ) {
-        [pool[index], pool[index - 1]] = [pool[index - 1]!, pool[index]!];
-      }
-    }
-  }
-  pool.sort((left, right) => weights[right]! - weights[left]! || left - right);
+  const pool = topRows(weights, settings.poolSize ?? 40).filter((row) => weights[row]! > 0);
   if (pool.length === 0) return [];
   const topWeight = weights[pool[0]!]!;
   const chosen: number[] = [];

@@ -38,12 +38,13 @@ export interface ForgetReport {
 
 /**
  * Where a personalizer keeps users' items and vectors. Every operation takes the user id: a store
- * never returns or changes one user's data in a call made for another.
+ * never returns or changes one user's data in a call made for another. All of a user's items come
+ * from one encoder: `upsertItems` rejects, with a `StoreError`, items of another encoder id or dimension.
  */
 export interface UserplugStore {
   /** Name of the implementation, such as `memory` or `sqlite`. */
   readonly id: string;
-  /** Inserts items or replaces them by id, all or nothing. */
+  /** Inserts items or replaces them by id, all or nothing. Throws a `StoreError` when they mix encoders. */
   upsertItems(userId: string, items: readonly StoredItem[]): Promise<UpsertCounts>;
   /** All items of a user, in the order they were first inserted. */
   listItems(userId: string): Promise<StoredItem[]>;
@@ -65,6 +66,20 @@ export interface UserplugStore {
   forget(userId: string): Promise<ForgetReport>;
   /** Ids of users with at least one item. */
   listUserIds(): Promise<string[]>;
+  /**
+   * Optional. A value cached for the user (such as a persona's query-independent parts), or undefined when
+   * none is cached or the user's items changed since it was stored.
+   */
+  getCached?(userId: string, key: string): Promise<Uint8Array | undefined>;
+  /**
+   * Optional. Caches a value computed from the user's items at `revision`. Returns false, and stores
+   * nothing, when the user's revision is no longer `revision` (the items changed meanwhile).
+   */
+  setCached?(userId: string, key: string, revision: number, value: Uint8Array): Promise<boolean>;
+  /** Optional. Per-user state that outlives item changes (such as trained per-user parameters). */
+  getUserState?(userId: string, key: string): Promise<Uint8Array | undefined>;
+  /** Optional. Stores per-user state under a key; `undefined` deletes it. Erased by `forget`. */
+  setUserState?(userId: string, key: string, value: Uint8Array | undefined): Promise<void>;
   /** Releases connections and files. */
   close(): Promise<void>;
 }

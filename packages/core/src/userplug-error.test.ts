@@ -17,7 +17,11 @@ describe('UserplugError', () => {
 
   it('keeps stable names, readonly details and the cause', () => {
     const cause = new Error('socket hang up');
-    const error = new ProviderError('failed', { provider: 'openai', status: 429, retryable: true }, { cause });
+    const error = new ProviderError(
+      'failed',
+      { provider: 'openai', status: 429, retryable: true },
+      { cause },
+    );
     expect(error.name).toBe('UserplugProviderError');
     expect(error.status).toBe(429);
     expect(error.retryable).toBe(true);
