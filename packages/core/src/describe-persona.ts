@@ -77,7 +77,7 @@ export function relevantFacts(index: UserIndex, weights: Float64Array): string[]
   for (let row = 0; row < weights.length; row++) {
     const weight = weights[row]!;
     const rating = ratings[row]!;
-    if (rating === rating) {
+    if (!Number.isNaN(rating)) {
       ratedMass += weight;
       ratingSum += weight * rating;
     }

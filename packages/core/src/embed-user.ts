@@ -102,7 +102,7 @@ export function embedUser(
   for (let item = 0; item < count; item++) {
     let score = (relevance[item]! + lexicalWeight * lexical[item]!) * inverseTemperature + logWeights[item]!;
     const age = ageDays[item]!;
-    if (age === age) score += recencyWeight * Math.exp(-decay * age);
+    if (!Number.isNaN(age)) score += recencyWeight * Math.exp(-decay * age);
     const kind = kindIds[item]!;
     if (kind >= 0) score += kindPriors[kind]!;
     weights[item] = score;
