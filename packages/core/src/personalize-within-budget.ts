@@ -8,7 +8,17 @@ export interface PersonalizeWithinBudgetOptions {
   countPersonaTokens: (persona: Persona) => number | Promise<number>;
   /** Name of that count, such as `o200k_base` or `anthropic-count-tokens`; shown in warnings. */
   tokenizer: string;
-  /** Most renderings tried before giving up on a persona. Default 4. */
+  /**
+   * Budget, in the personalizer's own tokens, to render the first attempt with (from an earlier
+   * call's `renderBudget`). Only used with `request.budget`, which stays the limit. Default `request.budget`.
+   */
+  renderBudget?: number;
+  /**
+   * When the personalizer over-counts (a conservative estimate) and the persona was cut, render
+   * once more under a budget scaled by the measured ratio, so the persona uses the budget. Default false.
+   */
+  fill?: boolean;
+  /** Most renderings tried. Default 4. */
   maxAttempts?: number;
 }
 
@@ -20,15 +30,18 @@ export interface BudgetedPersonalization {
   personaTokens: number;
   /** The budget held to, in the target model's tokens. */
   budget: number;
+  /** The budget, in the personalizer's tokens, the returned persona was rendered with: reuse it as `renderBudget`. */
+  renderBudget: number;
   /** Renderings made (1 when the personalizer already counts as the target model does). */
   attempts: number;
 }
 
 /**
- * Personalizes, then checks the persona with the target model's own count and, when the
- * personalizer's tokenizer counted fewer tokens than the model does, renders it again under a
- * proportionally smaller budget. The persona returned never exceeds the budget; when no rendering
- * fits, the result has no persona and a warning says why.
+ * Personalizes, then checks the persona with the target model's own count. When the
+ * personalizer's tokenizer counted fewer tokens than the model does, the persona is rendered
+ * again under a proportionally smaller budget; with `fill`, one that used too little of the budget
+ * is rendered again under a larger one. The persona returned never exceeds the budget; when no
+ * rendering fits, the result has no persona and a warning says why.
  */
 export async function personalizeWithinBudget(
   personalizer: Personalizer,
@@ -36,39 +49,74 @@ export async function personalizeWithinBudget(
   options: PersonalizeWithinBudgetOptions,
 ): Promise<BudgetedPersonalization> {
   const maxAttempts = options.maxAttempts ?? 4;
-  let result = await personalizer.personalize(request);
-  const budget = result.usage.budget;
-  let tokens = result.persona.text === '' ? 0 : await options.countPersonaTokens(result.persona);
-  let attempts = 1;
-  let renderBudget = budget;
   const { history: _ingestedOnce, ...again } = request;
-  while (tokens > budget && attempts < maxAttempts) {
-    // Scale by how much the model's count exceeds the personalizer's, with one token of slack per try.
-    renderBudget = Math.floor((renderBudget * budget) / tokens) - attempts;
-    if (renderBudget <= 0) break;
+  const count = async (result: PersonalizeResult) =>
+    result.persona.text === '' ? 0 : await options.countPersonaTokens(result.persona);
+  const render = async (renderBudget: number): Promise<PersonalizeResult | undefined> => {
     try {
-      result = await personalizer.personalize({ ...again, budget: renderBudget });
+      return await personalizer.personalize({ ...again, budget: renderBudget });
     } catch (error) {
-      // A budget below the persona frame's size cannot be rendered: stop shrinking.
-      if (InvalidArgumentError.isInstance(error) && error.argument === 'budget') break;
+      // A budget below the persona frame's size cannot be rendered.
+      if (InvalidArgumentError.isInstance(error) && error.argument === 'budget') return undefined;
       throw error;
     }
-    tokens = result.persona.text === '' ? 0 : await options.countPersonaTokens(result.persona);
+  };
+
+  const firstBudget = request.budget === undefined ? undefined : (options.renderBudget ?? request.budget);
+  let result = await personalizer.personalize(
+    firstBudget === undefined ? request : { ...request, budget: firstBudget },
+  );
+  let renderBudget = result.usage.budget;
+  const budget = request.budget ?? renderBudget;
+  let tokens = await count(result);
+  let attempts = 1;
+  let shrunk = false;
+
+  while (tokens > budget && attempts < maxAttempts) {
+    // Scale by how much the model's count exceeds the personalizer's, one more token of slack per try.
+    const smaller = Math.min(renderBudget - 1, Math.floor((renderBudget * budget) / tokens) - attempts);
+    const rendered = smaller > 0 ? await render(smaller) : undefined;
+    if (!rendered) break;
+    result = rendered;
+    renderBudget = smaller;
+    tokens = await count(result);
     attempts++;
+    shrunk = true;
   }
-  const warnings: PersonalizeWarning[] = [...result.warnings];
+
   if (tokens > budget) {
     const counted = tokens;
     result = await personalizer.personalize({ ...again, budget: 0 });
+    const warnings: PersonalizeWarning[] = [...result.warnings];
     warnings.push({
       type: 'persona-over-budget',
       message:
         `No persona for user "${request.userId}" fits ${budget} ${options.tokenizer} tokens (the smallest rendering had ${counted}). ` +
         'The prompt was sent without a persona; raise `budget`.',
     });
-    return { result: { ...result, warnings }, personaTokens: 0, budget, attempts };
+    return { result: { ...result, warnings }, personaTokens: 0, budget, renderBudget: 0, attempts };
   }
-  if (attempts > 1) {
+
+  if (options.fill && !shrunk && result.persona.truncated && tokens > 0 && tokens < budget * 0.95) {
+    // The personalizer's count over the model's is the ratio to scale by; 2% slack for content that counts differently.
+    let larger = Math.floor(((result.usage.personaTokens * budget) / tokens) * 0.98);
+    while (larger > renderBudget && attempts < maxAttempts) {
+      const rendered = await render(larger);
+      if (!rendered) break;
+      attempts++;
+      const largerTokens = await count(rendered);
+      if (largerTokens <= budget) {
+        result = rendered;
+        tokens = largerTokens;
+        renderBudget = larger;
+        break;
+      }
+      larger = Math.floor((larger * budget) / largerTokens) - 1;
+    }
+  }
+
+  const warnings: PersonalizeWarning[] = [...result.warnings];
+  if (shrunk) {
     warnings.push({
       type: 'tokenizer-mismatch',
       message:
@@ -77,5 +125,5 @@ export async function personalizeWithinBudget(
         `Create the personalizer with a tokenCounter that matches the model to render it once.`,
     });
   }
-  return { result: { ...result, warnings }, personaTokens: tokens, budget, attempts };
+  return { result: { ...result, warnings }, personaTokens: tokens, budget, renderBudget, attempts };
 }

@@ -1,0 +1,1 @@
+export { type UserplugMiddlewareSettings, userplugMiddleware } from './userplug-middleware.js';

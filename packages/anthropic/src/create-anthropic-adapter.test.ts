@@ -1,0 +1,629 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import {
+  createEstimatingTokenCounter,
+  createHashingEncoder,
+  createPersonalizer,
+  createTiktokenCounter,
+  type HistoryItemInput,
+  InvalidArgumentError,
+  type Persona,
+  readHistoryFile,
+  type TokenCounter,
+} from '@userplug/core';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createAnthropicAdapter } from './create-anthropic-adapter.js';
+
+// The default personalizer's embedded encoder is replaced by the model-free one: the tests are about the adapter.
+vi.mock('@userplug/encoder-use', async () => {
+  const core = await import('@userplug/core');
+  return { createUseEncoder: () => core.createHashingEncoder() };
+});
+
+interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+}
+
+type Handler = (request: RecordedRequest, response: ServerResponse, index: number) => void;
+
+interface FakeServer {
+  baseURL: string;
+  requests: RecordedRequest[];
+  messageRequests(): RecordedRequest[];
+  countRequests(): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+const servers: FakeServer[] = [];
+
+/** A real HTTP server on 127.0.0.1 that records each request and answers with `handler`. */
+async function startServer(onMessages: Handler, onCount: Handler = answerCount): Promise<FakeServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((incoming, response) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const recorded: RecordedRequest = {
+        method: incoming.method ?? '',
+        path: incoming.url ?? '',
+        headers: incoming.headers,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      };
+      requests.push(recorded);
+      const isCount = recorded.path.startsWith('/v1/messages/count_tokens');
+      const same = requests.filter(
+        (request) => request.path.startsWith('/v1/messages/count_tokens') === isCount,
+      );
+      (isCount ? onCount : onMessages)(recorded, response, same.length - 1);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const fake: FakeServer = {
+    baseURL: `http://127.0.0.1:${port}`,
+    requests,
+    messageRequests: () =>
+      requests.filter(
+        (request) => request.path.startsWith('/v1/messages?') || request.path === '/v1/messages',
+      ),
+    countRequests: () => requests.filter((request) => request.path.startsWith('/v1/messages/count_tokens')),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(fake);
+  return fake;
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+let o200k: TokenCounter;
+let history: HistoryItemInput[];
+
+/** The fake's tokenizer: Claude counts 15% more than o200k here, plus 3 tokens per block and 7 per request. */
+function fakeClaudeCount(body: Record<string, unknown>): number {
+  const system = (body.system as Array<{ text: string }> | undefined) ?? [];
+  const messages = body.messages as Array<{ content: string }>;
+  const texts = [...system.map((block) => block.text), ...messages.map((message) => message.content)];
+  return 7 + texts.reduce((sum, text) => sum + 3 + Math.ceil(o200k.count(text) * 1.15), 0);
+}
+
+function answerCount(request: RecordedRequest, response: ServerResponse) {
+  sendJson(response, 200, { input_tokens: fakeClaudeCount(request.body) });
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  response.writeHead(status, { 'content-type': 'application/json', 'request-id': 'req_fake_1', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+function message(text: string, usage = { input: 30, output: 12, cacheRead: 0, cacheWrite: 400 }) {
+  return {
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-6',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: usage.input,
+      output_tokens: usage.output,
+      cache_read_input_tokens: usage.cacheRead,
+      cache_creation_input_tokens: usage.cacheWrite,
+    },
+  };
+}
+
+function sendEvents(response: ServerResponse, events: ReadonlyArray<[string, unknown]>) {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_stream_1' });
+  for (const [event, data] of events) {
+    response.write(`event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+  }
+  response.end();
+}
+
+function textDelta(text: string): [string, unknown] {
+  return [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
+  ];
+}
+
+const messageStart: [string, unknown] = [
+  'message_start',
+  {
+    type: 'message_start',
+    message: {
+      id: 'msg_2',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-6',
+      content: [],
+      stop_reason: null,
+      usage: {
+        input_tokens: 25,
+        output_tokens: 1,
+        cache_read_input_tokens: 410,
+        cache_creation_input_tokens: 0,
+      },
+    },
+  },
+];
+
+beforeAll(async () => {
+  o200k = await createTiktokenCounter({ encoding: 'o200k_base' });
+  const items: HistoryItemInput[] = [];
+  for await (const item of await readHistoryFile(
+    fileURLToPath(new URL('../../../examples/sample-history.jsonl', import.meta.url)),
+  )) {
+    items.push(item);
+  }
+  history = items;
+});
+
+async function estimatingPersonalizer(budget?: number) {
+  return createPersonalizer({
+    encoder: createHashingEncoder(),
+    tokenCounter: await createEstimatingTokenCounter(),
+    ...(budget === undefined ? {} : { budget }),
+  });
+}
+
+function systemOf(request: RecordedRequest) {
+  return request.body.system as Array<{ type: string; text: string; cache_control?: unknown }>;
+}
+
+describe('createAnthropicAdapter', () => {
+  it('sends the stable persona block with cache_control, then the dynamic block, then the prompt', async () => {
+    const server = await startServer((_request, response) => sendJson(response, 200, message('Go hiking.')));
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      budget: 250,
+    });
+    const result = await adapter.generate({
+      userId: 'ana',
+      history,
+      prompt: 'Suggest a weekend plan for me',
+    });
+    const persona = result.persona;
+    // The adapter made its own personalizer, with core's default (here: mocked) encoder.
+    expect((await adapter.personalizer.getEncoder()).id).toBe('hashing-256');
+
+    const [request] = server.messageRequests();
+    // This SDK version sends the key as a bearer token.
+    expect(request!.headers.authorization).toBe('Bearer sk-ant-test');
+    expect(request!.headers['anthropic-version']).toBeDefined();
+    expect(request!.body).toEqual({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 1024,
+      system: [
+        { type: 'text', text: persona.stableText, cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: persona.dynamicText },
+      ],
+      messages: [{ role: 'user', content: 'Suggest a weekend plan for me' }],
+    });
+    expect(persona.stableText).toContain('<user_persona>');
+    expect(persona.dynamicText).toContain('</user_persona>');
+    expect(persona.evidence.length).toBeGreaterThan(0);
+
+    // The endpoint counted the persona (the request with it minus the request without it): once as
+    // rendered under the conservative estimate, once more after scaling up to fill the budget.
+    expect(server.countRequests()).toHaveLength(3);
+    const without = server.countRequests().find((count) => count.body.system === undefined);
+    const withPersona = server
+      .countRequests()
+      .find(
+        (count) =>
+          count.body.system !== undefined &&
+          JSON.stringify(count.body.system) === JSON.stringify(request!.body.system),
+      );
+    expect(withPersona!.body).toEqual({
+      model: 'claude-sonnet-4-6',
+      system: request!.body.system,
+      messages: [{ role: 'user', content: '.' }],
+    });
+    expect(without!.body).toEqual({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: '.' }] });
+    const expectedPersonaTokens = fakeClaudeCount(withPersona!.body) - fakeClaudeCount(without!.body);
+    expect(result.usage).toEqual({
+      personaTokens: expectedPersonaTokens,
+      personaTokenizer: 'anthropic-count-tokens',
+      budget: 250,
+      promptTokens: 430,
+      completionTokens: 12,
+      cachedTokens: 0,
+      cacheWriteTokens: 400,
+      // claude-sonnet-4-6: 30 × $3 + 400 cache writes × $3.75 + 12 × $15, per million.
+      costUsd: (30 * 3 + 400 * 3.75 + 12 * 15) / 1_000_000,
+    });
+    expect(result.usage.personaTokens).toBeLessThanOrEqual(250);
+    // Filling the budget by the API's count: the estimate alone would leave about a third unused.
+    expect(result.usage.personaTokens).toBeGreaterThan(0.8 * 250);
+    expect(result.text).toBe('Go hiking.');
+    expect(result.finishReason).toBe('end_turn');
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('keeps the cached stable block byte-identical across prompts, after your own system block', async () => {
+    const server = await startServer((_request, response) =>
+      sendJson(response, 200, message('ok', { input: 40, output: 3, cacheRead: 380, cacheWrite: 0 })),
+    );
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-haiku-4-5-20251001',
+      personalizer: await estimatingPersonalizer(300),
+      system: 'You are a concise assistant.',
+    });
+    const first = await adapter.generate({ userId: 'ana', history, prompt: 'What should I cook tonight?' });
+    const second = await adapter.generate({
+      userId: 'ana',
+      prompt: 'Which running shoes should I buy next?',
+    });
+    const [firstSystem, secondSystem] = server.messageRequests().map(systemOf);
+    expect(firstSystem![0]).toEqual({ type: 'text', text: 'You are a concise assistant.' });
+    expect(firstSystem![1]).toEqual({
+      type: 'text',
+      text: first.persona.stableText,
+      cache_control: { type: 'ephemeral' },
+    });
+    expect(secondSystem![1]).toEqual(firstSystem![1]);
+    expect(second.persona.stableText).toBe(first.persona.stableText);
+    expect(secondSystem![2]!.text).not.toBe(firstSystem![2]!.text);
+    expect(second.usage).toMatchObject({ cachedTokens: 380, cacheWriteTokens: 0, promptTokens: 420 });
+    // claude-haiku-4-5 (date suffix dropped): 40 × $1 + 380 reads × $0.10 + 3 × $5, per million.
+    expect(second.usage.costUsd).toBeCloseTo((40 * 1 + 380 * 0.1 + 3 * 5) / 1_000_000, 15);
+  });
+
+  it('holds the persona to the budget with the conservative estimate when counting is off', async () => {
+    const server = await startServer((_request, response) => sendJson(response, 200, message('ok')));
+    const estimate = await createEstimatingTokenCounter();
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      budget: 200,
+      countTokens: false,
+    });
+    const result = await adapter.generate({ userId: 'ana', history, prompt: 'Plan a trip to Utah' });
+    expect(server.countRequests()).toHaveLength(0);
+    expect(result.usage.personaTokenizer).toBe(estimate.id);
+    expect(result.usage.personaTokens).toBe(estimate.count(result.persona.text));
+    expect(result.usage.personaTokens).toBeLessThanOrEqual(200);
+    // Never under-counts: the estimate is at least o200k × 1.6.
+    expect(result.usage.personaTokens).toBeGreaterThanOrEqual(
+      Math.ceil(o200k.count(result.persona.text) * 1.6),
+    );
+  });
+
+  it('re-renders when the API counts more than the estimate allowed for', async () => {
+    // This fake "Claude" counts 2.5× o200k: more than the 1.6× the estimate assumes.
+    const heavyCount = (request: RecordedRequest, response: ServerResponse) => {
+      const system = (request.body.system as Array<{ text: string }> | undefined) ?? [];
+      const tokens = system.reduce((sum, block) => sum + Math.ceil(o200k.count(block.text) * 2.5), 10);
+      sendJson(response, 200, { input_tokens: tokens });
+    };
+    const server = await startServer(
+      (_request, response) => sendJson(response, 200, message('ok')),
+      heavyCount,
+    );
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      budget: 300,
+    });
+    const result = await adapter.generate({ userId: 'ana', history, prompt: 'Recommend a book' });
+    expect(result.persona.text).not.toBe('');
+    const sentSystem = systemOf(server.messageRequests()[0]!);
+    const sentTokens = sentSystem.reduce((sum, block) => sum + Math.ceil(o200k.count(block.text) * 2.5), 0);
+    expect(sentTokens).toBeLessThanOrEqual(300);
+    expect(result.usage.personaTokens).toBe(sentTokens);
+    expect(result.warnings.map((warning) => warning.type)).toContain('tokenizer-mismatch');
+  });
+
+  it('falls back to the estimate, with a warning, when the counting endpoint is missing', async () => {
+    const server = await startServer(
+      (_request, response) => sendJson(response, 200, message('ok')),
+      (_request, response) =>
+        sendJson(response, 404, { type: 'error', error: { type: 'not_found_error', message: 'Not found' } }),
+    );
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      budget: 200,
+    });
+    const first = await adapter.generate({ userId: 'ana', history, prompt: 'Weekend?' });
+    expect(first.warnings.map((warning) => warning.type)).toEqual(['token-count-unavailable']);
+    expect(first.usage.personaTokenizer).toMatch(/^estimate\(/);
+    expect(first.usage.personaTokens).toBeLessThanOrEqual(200);
+    const countsAfterFirst = server.countRequests().length;
+    expect(countsAfterFirst).toBeGreaterThan(0);
+    const second = await adapter.generate({ userId: 'ana', prompt: 'Dinner?' });
+    // A 404 means the gateway has no such endpoint: it is not asked again, and not retried.
+    expect(server.countRequests()).toHaveLength(countsAfterFirst);
+    expect(second.warnings).toEqual([]);
+  });
+
+  it('streams text deltas through as they arrive, then usage merged from message_start and message_delta', async () => {
+    const server = await startServer((_request, response) =>
+      sendEvents(response, [
+        messageStart,
+        [
+          'content_block_start',
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        ],
+        ['ping', { type: 'ping' }],
+        textDelta('Try the '),
+        textDelta('canyon trail'),
+        textDelta(' this weekend.'),
+        ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+        [
+          'message_delta',
+          {
+            type: 'message_delta',
+            delta: { stop_reason: 'end_turn', stop_sequence: null },
+            usage: { output_tokens: 9, input_tokens: null, cache_read_input_tokens: null },
+          },
+        ],
+        ['message_stop', { type: 'message_stop' }],
+      ]),
+    );
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+    });
+    const chunks = [];
+    for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?' }))
+      chunks.push(item);
+    expect(chunks.map((item) => item.type)).toEqual(['persona', 'text', 'text', 'text', 'finish']);
+    expect(chunks.filter((item) => item.type === 'text').map((item) => item.text)).toEqual([
+      'Try the ',
+      'canyon trail',
+      ' this weekend.',
+    ]);
+    const persona = (chunks[0] as { persona: Persona }).persona;
+    expect(server.messageRequests()[0]!.body).toEqual({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 1024,
+      system: [
+        { type: 'text', text: persona.stableText, cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: persona.dynamicText },
+      ],
+      messages: [{ role: 'user', content: 'Weekend plan?' }],
+      stream: true,
+    });
+    const last = chunks.at(-1)!;
+    if (last.type !== 'finish') throw new Error('expected finish last');
+    expect(last.text).toBe('Try the canyon trail this weekend.');
+    expect(last.finishReason).toBe('end_turn');
+    expect(last.usage).toMatchObject({
+      promptTokens: 435,
+      completionTokens: 9,
+      cachedTokens: 410,
+      cacheWriteTokens: 0,
+    });
+  });
+
+  it('honours retry-after on a 429 through the SDK, then succeeds', async () => {
+    const server = await startServer((_request, response, index) => {
+      if (index === 0) {
+        sendJson(
+          response,
+          429,
+          {
+            type: 'error',
+            error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' },
+          },
+          { 'retry-after': '1' },
+        );
+      } else {
+        sendJson(response, 200, message('after the wait'));
+      }
+    });
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+      maxRetries: 2,
+    });
+    const started = performance.now();
+    const result = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(result.text).toBe('after the wait');
+    expect(server.messageRequests()).toHaveLength(2);
+    expect(server.messageRequests()[1]!.body).toEqual(server.messageRequests()[0]!.body);
+  });
+
+  it('gives up after maxRetries on overload with a retryable ProviderError and the request id', async () => {
+    const server = await startServer((_request, response) =>
+      sendJson(
+        response,
+        529,
+        { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+        { 'request-id': 'req_529', 'retry-after-ms': '1' },
+      ),
+    );
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+      maxRetries: 1,
+    });
+    const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
+    expect(server.messageRequests()).toHaveLength(2);
+    expect(error).toMatchObject({
+      name: 'UserplugProviderError',
+      provider: 'anthropic',
+      status: 529,
+      requestId: 'req_529',
+      retryable: true,
+    });
+    expect(error.message).toContain('overloaded after 1 retry');
+  });
+
+  it('retries 500s exactly maxRetries times and never retries a bad key', async () => {
+    const server = await startServer((_request, response) =>
+      sendJson(
+        response,
+        500,
+        { type: 'error', error: { type: 'api_error', message: 'Internal error' } },
+        { 'retry-after-ms': '1' },
+      ),
+    );
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+      maxRetries: 3,
+    });
+    await expect(adapter.generate({ userId: 'ana', history, prompt: 'Hi' })).rejects.toMatchObject({
+      status: 500,
+      retryable: true,
+    });
+    expect(server.messageRequests()).toHaveLength(4);
+
+    const unauthorized = await startServer((_request, response) =>
+      sendJson(response, 401, {
+        type: 'error',
+        error: { type: 'authentication_error', message: 'invalid x-api-key' },
+      }),
+    );
+    const badKey = createAnthropicAdapter({
+      apiKey: 'sk-ant-wrong',
+      baseURL: unauthorized.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+    });
+    const error = await badKey.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
+    expect(unauthorized.messageRequests()).toHaveLength(1);
+    expect(error).toMatchObject({ status: 401, retryable: false, requestId: 'req_fake_1' });
+    expect(error.message).toContain('Pass a valid `apiKey` or set ANTHROPIC_API_KEY');
+  });
+
+  it('turns malformed bodies and streams into non-retryable ProviderErrors, and stream errors into retryable ones', async () => {
+    const server = await startServer((_request, response, index) => {
+      if (index === 0) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"content": [ broken');
+      } else if (index === 1) {
+        sendJson(response, 200, { type: 'message', content: 'not an array' });
+      } else if (index === 2) {
+        sendEvents(response, [messageStart, textDelta('Hel'), ['content_block_delta', '{oops']]);
+      } else {
+        sendEvents(response, [
+          messageStart,
+          textDelta('Hel'),
+          ['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }],
+        ]);
+      }
+    });
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+    });
+    const notJson = await adapter
+      .generate({ userId: 'ana', history, prompt: 'Hi' })
+      .catch((caught) => caught);
+    expect(notJson).toMatchObject({ name: 'UserplugProviderError', provider: 'anthropic', retryable: false });
+    const wrongShape = await adapter.generate({ userId: 'ana', prompt: 'Hi' }).catch((caught) => caught);
+    expect(wrongShape).toMatchObject({ name: 'UserplugProviderError', retryable: false });
+    expect(wrongShape.message).toContain('Messages format');
+
+    const collect = async () => {
+      const texts: string[] = [];
+      try {
+        for await (const item of adapter.stream({ userId: 'ana', prompt: 'Hi' })) {
+          if (item.type === 'text') texts.push(item.text);
+        }
+      } catch (error) {
+        return { texts, error };
+      }
+      return { texts, error: undefined };
+    };
+    const malformedStream = await collect();
+    expect(malformedStream.texts).toEqual(['Hel']);
+    expect(malformedStream.error).toMatchObject({ name: 'UserplugProviderError', retryable: false });
+    const failedStream = await collect();
+    expect(failedStream.texts).toEqual(['Hel']);
+    expect(failedStream.error).toMatchObject({ name: 'UserplugProviderError', retryable: true });
+    expect((failedStream.error as Error).message).toContain('Overloaded');
+  });
+
+  it('stops the request when the consumer leaves the stream early', async () => {
+    let closed = false;
+    const server = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const [name, data] = messageStart;
+      response.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      const [deltaName, delta] = textDelta('first');
+      response.write(`event: ${deltaName}\ndata: ${JSON.stringify(delta)}\n\n`);
+      response.on('close', () => {
+        closed = true;
+      });
+    });
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      personalizer: await estimatingPersonalizer(),
+      countTokens: false,
+    });
+    for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
+      if (item.type === 'text') break;
+    }
+    await vi.waitFor(() => expect(closed).toBe(true));
+  });
+
+  it('refuses to start without a key, naming the option and the variable', () => {
+    const saved = process.env.ANTHROPIC_API_KEY;
+    delete process.env.ANTHROPIC_API_KEY;
+    try {
+      let error: unknown;
+      try {
+        createAnthropicAdapter({ model: 'claude-sonnet-4-6' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
+      expect((error as Error).message).toBe(
+        'Anthropic API key is missing. Pass `apiKey` or set ANTHROPIC_API_KEY.',
+      );
+    } finally {
+      if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
+    }
+  });
+});
