@@ -1,5 +1,6 @@
 import { plainLabel, quoteUntrusted } from './quote-untrusted.js';
 import type { PersonaDescriptor } from './render-persona.js';
+import { stem } from './text-terms.js';
 import type { UserIndex } from './user-index.js';
 import { dotRow } from './vector-math.js';
 
@@ -25,15 +26,14 @@ export function rankDescriptors(index: UserIndex, vector: Float32Array, limit: n
   }
   ranked.sort((left, right) => right.score - left.score);
   const chosen: PersonaDescriptor[] = [];
+  const chosenStems: string[] = [];
   for (const descriptor of ranked) {
     if (chosen.length >= limit) break;
-    // "trail running" and "running" say the same thing twice.
-    const overlaps = chosen.some(
-      (kept) =>
-        ` ${kept.phrase} `.includes(` ${descriptor.phrase} `) ||
-        ` ${descriptor.phrase} `.includes(` ${kept.phrase} `),
-    );
-    if (!overlaps) chosen.push(descriptor);
+    // "trail running" and "running", or "mountain" and "mountains", say the same thing twice.
+    const stems = ` ${descriptor.phrase.split(' ').map(stem).join(' ')} `;
+    if (chosenStems.some((kept) => kept.includes(stems) || stems.includes(kept))) continue;
+    chosen.push(descriptor);
+    chosenStems.push(stems);
   }
   return chosen;
 }

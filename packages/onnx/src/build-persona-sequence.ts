@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { type Persona, type PersonalizeWarning, ProviderError } from '@userplug/core';
+import type { ChatTokenizer, TemplateMessage } from './chat-tokenizer.js';
+import type { EmbeddingTable } from './embedding-table.js';
+
+/** Where the persona's text goes: nowhere, its query-independent part in the cached system prefix, or all of it before the prompt. */
+export type PersonaTextPlacement = 'none' | 'stable' | 'full';
+
+/** A run of positions: prompt tokens, or soft tokens. */
+export type SequenceSegment =
+  | { kind: 'tokens'; ids: number[] }
+  | { kind: 'soft'; vectors: Float32Array[]; role: 'profile' | 'query' };
+
+/** A model input split at the cache boundary. */
+export interface PersonaSequence {
+  /** Query-independent positions: the chat template's head, the system prompt, profile soft tokens. */
+  prefix: SequenceSegment[];
+  /** Query-dependent positions: query soft tokens, the prompt, the assistant's turn opener. */
+  suffix: SequenceSegment[];
+  /** The rendered chat text with markers where soft tokens go (for debugging). */
+  renderedText: string;
+  /** Non-fatal problems. */
+  warnings: PersonalizeWarning[];
+}
+
+/** Embeddings and ids of segments, ready for the decoder. */
+export interface SequenceInput {
+  /** `positions × hiddenSize` input embeddings. */
+  embeddings: Float32Array;
+  /** An id per position; soft positions get `placeholderId`. */
+  tokenIds: number[];
+  /** Positions. */
+  positions: number;
+  /** Soft positions among them. */
+  softPositions: number;
+}
+
+/** What the sequence is built from. */
+export interface PersonaSequenceParts {
+  tokenizer: ChatTokenizer;
+  /** System prompt, or undefined for none (the template may add its default). */
+  system: string | undefined;
+  persona: Persona;
+  personaText: PersonaTextPlacement;
+  prompt: string;
+  profileVectors: Float32Array[];
+  queryVectors: Float32Array[];
+}
+
+const closeTag = '</user_persona>';
+
+function tokensOf(tokenizer: ChatTokenizer, text: string): SequenceSegment[] {
+  const ids = tokenizer.encode(text);
+  return ids.length > 0 ? [{ kind: 'tokens', ids }] : [];
+}
+
+/**
+ * Lays out one request as Query-as-Anchor does: everything that does not depend on the prompt
+ * first (template head, system prompt, profile soft tokens, the stable persona text), then the
+ * query soft tokens and the prompt at the end. The chat template is rendered with one-off markers
+ * where soft tokens go; the text between markers is tokenized piece by piece.
+ */
+export function buildPersonaSequence(parts: PersonaSequenceParts): PersonaSequence {
+  const { tokenizer, persona } = parts;
+  const warnings: PersonalizeWarning[] = [];
+  // A fresh nonce: history text cannot contain (and so cannot forge) a marker.
+  const nonce = randomUUID();
+  const profileMarker = `[[userplug-profile-${nonce}]]`;
+  const queryMarker = `[[userplug-query-${nonce}]]`;
+  const systemParts: string[] = [];
+  if (parts.system) systemParts.push(parts.system);
+  if (parts.profileVectors.length > 0) systemParts.push(profileMarker);
+  if (parts.personaText === 'stable' && persona.stableText)
+    systemParts.push(`${persona.stableText}${closeTag}`);
+  const personaBlock = parts.personaText === 'full' && persona.text ? `${persona.text}\n\n` : '';
+  const userContent = `${queryMarker}${personaBlock}${parts.prompt}`;
+  let rendered: string;
+  if (systemParts.length === 0) {
+    rendered = tokenizer.renderChat([{ role: 'user', content: userContent }]);
+  } else {
+    const messages: TemplateMessage[] = [
+      { role: 'system', content: systemParts.join('\n\n') },
+      { role: 'user', content: userContent },
+    ];
+    try {
+      rendered = tokenizer.renderChat(messages);
+    } catch (error) {
+      // Some templates (Gemma's) refuse a system role: the system text opens the user turn instead.
+      warnings.push({
+        type: 'no-system-role',
+        message: `The chat template refused a system message (${(error as Error).message}); the system text and profile soft tokens open the user turn instead.`,
+      });
+      rendered = tokenizer.renderChat([
+        { role: 'user', content: `${systemParts.join('\n\n')}\n\n${userContent}` },
+      ]);
+    }
+  }
+  if (!tokenizer.hasChatTemplate) {
+    warnings.push({
+      type: 'no-chat-template',
+      message:
+        'The tokenizer has no chat template: messages were joined with blank lines. Use an instruction-tuned model, or add chat_template to tokenizer_config.json.',
+    });
+  }
+  const queryAt = rendered.indexOf(queryMarker);
+  const profileAt = parts.profileVectors.length > 0 ? rendered.indexOf(profileMarker) : -1;
+  if (queryAt < 0 || (parts.profileVectors.length > 0 && profileAt < 0)) {
+    throw new ProviderError(
+      'The chat template dropped part of the message content, so soft tokens cannot be placed. Use a model whose chat template renders system and user messages verbatim.',
+      { provider: 'onnx' },
+    );
+  }
+  const marks = [
+    {
+      at: queryAt,
+      length: queryMarker.length,
+      segment: { kind: 'soft', vectors: parts.queryVectors, role: 'query' } as const,
+    },
+    ...(profileAt >= 0
+      ? [
+          {
+            at: profileAt,
+            length: profileMarker.length,
+            segment: { kind: 'soft', vectors: parts.profileVectors, role: 'profile' } as const,
+          },
+        ]
+      : []),
+  ].sort((left, right) => left.at - right.at);
+  const prefix: SequenceSegment[] = [];
+  const suffix: SequenceSegment[] = [];
+  let cursor = 0;
+  let target = prefix;
+  for (const mark of marks) {
+    target.push(...tokensOf(tokenizer, rendered.slice(cursor, mark.at)));
+    // The cache boundary is the query marker: from there on, everything depends on the prompt.
+    if (mark.segment.role === 'query') target = suffix;
+    if (mark.segment.vectors.length > 0) target.push(mark.segment);
+    cursor = mark.at + mark.length;
+  }
+  target.push(...tokensOf(tokenizer, rendered.slice(cursor)));
+  return { prefix, suffix, renderedText: rendered, warnings };
+}
+
+/** Positions of segments. */
+export function countPositions(segments: readonly SequenceSegment[]): number {
+  return segments.reduce(
+    (sum, segment) => sum + (segment.kind === 'tokens' ? segment.ids.length : segment.vectors.length),
+    0,
+  );
+}
+
+/** Looks up prompt tokens in the table and stacks them with the soft tokens, in order. */
+export function toSequenceInput(
+  segments: readonly SequenceSegment[],
+  embeddings: EmbeddingTable,
+  placeholderId: number,
+): SequenceInput {
+  const hidden = embeddings.hiddenSize;
+  const positions = countPositions(segments);
+  const values = new Float32Array(positions * hidden);
+  const tokenIds: number[] = [];
+  let softPositions = 0;
+  let offset = 0;
+  for (const segment of segments) {
+    if (segment.kind === 'tokens') {
+      values.set(embeddings.lookup(segment.ids), offset);
+      tokenIds.push(...segment.ids);
+      offset += segment.ids.length * hidden;
+    } else {
+      for (const vector of segment.vectors) {
+        values.set(vector, offset);
+        tokenIds.push(placeholderId);
+        offset += hidden;
+        softPositions += 1;
+      }
+    }
+  }
+  return { embeddings: values, tokenIds, positions, softPositions };
+}

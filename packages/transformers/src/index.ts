@@ -1,0 +1,6 @@
+export {
+  bgeQueryInstruction,
+  createTransformersEncoder,
+  type TransformersDtype,
+  type TransformersEncoderSettings,
+} from './create-transformers-encoder.js';
