@@ -1,28 +1,34 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  createHashingEncoder,
   createPersonalizer,
   type Encoder,
   type PersonalizeResult,
   readHistoryFile,
   type TiktokenEncoding,
 } from '@userplug/core';
+import type { SqliteStore } from '@userplug/store-sqlite';
 import { type CliIo, UsageError } from './cli-io.js';
+import { chooseEncoder, openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 
-export const personalizeUsage = `Usage: userplug personalize --history FILE --prompt TEXT [options]
+export const personalizeUsage = `Usage: userplug personalize [--history FILE] --prompt TEXT [options]
 
-Builds the user's query-aware persona from a history file and prints the personalized prompt,
-the persona's descriptors, the top attributions and the token accounting. Offline: no API key,
-no network.
+Builds the user's query-aware persona from a history file, or from the user's items in the local
+store (see \`userplug ingest\`), and prints the personalized prompt, the persona's descriptors, the
+top attributions and the token accounting. Offline: no API key, no network.
 
 Options:
-  --history FILE       History items, .json (array) or .jsonl (one item per line). Required.
+  --history FILE       History items, .json (array) or .jsonl (one item per line). Without --store or
+                       USERPLUG_STORE they are used for this call only; with either, they are ingested
+                       into the store first. Optional when the store holds the user's items.
   --prompt TEXT        The user's prompt. Required.
   --user ID            User id. Default: sample-user.
+${storeOptionHelp}
   --budget N           Hard limit on persona tokens (0: no persona). Default: 300.
   --instruction TEXT   Instruction embedded with the prompt, steering what matters.
   --tokenizer NAME     o200k_base (GPT-4o and later) or cl100k_base (GPT-4). Default: o200k_base.
-  --encoder NAME       use (embedded Universal Sentence Encoder lite) or hashing (lexical, no model). Default: use.
+  --encoder NAME       use (embedded Universal Sentence Encoder lite) or hashing (lexical, no model).
+                       Default: the encoder of the user's stored items, else use.
   --influence          Also compute leave-one-out influence of the top items.
   --json               Print { prompt, messages, persona: { descriptors, evidence, attributions }, usage } as JSON.
   -h, --help           Show this help.
@@ -37,13 +43,8 @@ function parseBudget(value: string | undefined): number | undefined {
   return budget;
 }
 
-async function chooseEncoder(name: string): Promise<Encoder | undefined> {
-  if (name === 'use') return undefined;
-  if (name === 'hashing') return createHashingEncoder();
-  throw new UsageError(`--encoder must be "use" or "hashing", got "${name}".`);
-}
-
-function chooseTokenizer(name: string): TiktokenEncoding {
+/** Checks a `--tokenizer` value. */
+export function chooseTokenizer(name: string): TiktokenEncoding {
   if (name === 'o200k_base' || name === 'cl100k_base') return name;
   throw new UsageError(`--tokenizer must be "o200k_base" or "cl100k_base", got "${name}".`);
 }
@@ -90,10 +91,11 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
         history: { type: 'string' },
         prompt: { type: 'string' },
         user: { type: 'string', default: 'sample-user' },
+        store: { type: 'string' },
         budget: { type: 'string' },
         instruction: { type: 'string' },
         tokenizer: { type: 'string', default: 'o200k_base' },
-        encoder: { type: 'string', default: 'use' },
+        encoder: { type: 'string' },
         influence: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -104,18 +106,48 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.history === undefined) throw new UsageError('--history FILE is required.');
   if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required.');
   const budget = parseBudget(values.budget);
-  const encoder = await chooseEncoder(values.encoder);
+  const tokenCounter = chooseTokenizer(values.tokenizer);
+  // A history file alone stays in memory, as before; the store is used when asked for or needed.
+  const useStore =
+    values.history === undefined || values.store !== undefined || process.env.USERPLUG_STORE !== undefined;
+  let store: SqliteStore | undefined;
+  let encoder: Encoder | undefined;
+  if (useStore) {
+    const path = resolveStorePath(values.store);
+    const ingestHint = `Pass --history FILE, or store the user's history first with \`userplug ingest --user ${values.user} FILE\`.`;
+    if (values.history === undefined && !existsSync(path)) {
+      throw new UsageError(
+        `--history FILE is required: there is no userplug store at ${path}. ${ingestHint}`,
+      );
+    }
+    store = await openCliStore(path, { mustExist: values.history === undefined });
+    try {
+      const stored = await store.describeUser(values.user);
+      if (values.history === undefined && !stored) {
+        throw new UsageError(
+          `--history FILE is required: user "${values.user}" has no items in ${path}. ${ingestHint}`,
+        );
+      }
+      encoder = chooseEncoder(values.encoder, stored && { userId: values.user, path, ...stored });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  } else {
+    encoder = chooseEncoder(values.encoder, undefined);
+  }
   const personalizer = createPersonalizer({
     ...(encoder ? { encoder } : {}),
+    ...(store ? { store } : {}),
     ...(budget === undefined ? {} : { budget }),
     ...(values.instruction === undefined ? {} : { instruction: values.instruction }),
-    tokenCounter: chooseTokenizer(values.tokenizer),
+    tokenCounter,
   });
   try {
-    await personalizer.ingest(values.user, await readHistoryFile(values.history));
+    if (values.history !== undefined)
+      await personalizer.ingest(values.user, await readHistoryFile(values.history));
     const result = await personalizer.personalize({
       userId: values.user,
       prompt: values.prompt,
@@ -137,6 +169,7 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
     io.stdout.write(formatReport(result, new Map(items.map((item) => [item.id, item.text]))));
   } finally {
     await personalizer.dispose();
+    await store?.close();
     if (encoder) await encoder.dispose();
   }
 }

@@ -1,5 +1,7 @@
 import { UserplugError } from '@userplug/core';
 import { type CliIo, UsageError } from './cli-io.js';
+import { forgetCommand, forgetUsage } from './forget-command.js';
+import { ingestCommand, ingestUsage } from './ingest-command.js';
 import { personalizeCommand, personalizeUsage } from './personalize-command.js';
 
 interface Command {
@@ -10,9 +12,20 @@ interface Command {
 
 const commands: Record<string, Command> = {
   personalize: {
-    summary: 'Build a query-aware persona from a history file and print the personalized prompt.',
+    summary:
+      'Build a query-aware persona from a history file or the store and print the personalized prompt.',
     usage: personalizeUsage,
     run: personalizeCommand,
+  },
+  ingest: {
+    summary: "Embed a user's history file into the local store (incremental, no LLM call).",
+    usage: ingestUsage,
+    run: ingestCommand,
+  },
+  forget: {
+    summary: 'Erase everything the local store holds for a user, and verify it is gone.',
+    usage: forgetUsage,
+    run: forgetCommand,
   },
 };
 
