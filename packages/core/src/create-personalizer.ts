@@ -13,6 +13,13 @@ import { selectEvidence, topRows } from './select-evidence.js';
 import { splitIntoPieces } from './split-into-pieces.js';
 import type { ForgetReport, UserplugStore } from './store.js';
 import { createTiktokenCounter, type TiktokenEncoding, type TokenCounter } from './token-counter.js';
+import {
+  checkTrainedArtifactEncoder,
+  loadTrainedArtifact,
+  type TrainedArtifact,
+  trainedAttentionSettings,
+  transformTrainedQuery,
+} from './trained-artifact.js';
 import { buildUserIndex, type UserIndex } from './user-index.js';
 import { InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
 import { normalizeInPlace } from './vector-math.js';
@@ -45,6 +52,11 @@ export interface PersonalizerSettings extends AttentionSettings {
   maxItemCharacters?: number;
   /** Users whose query-independent index is kept in memory. Default 64. */
   indexCacheSize?: number;
+  /**
+   * What `userplug train` learned (an artifact or its path, loaded on first use): a query transform,
+   * instruction embeddings and attention settings (explicit settings above win). Its encoder must be this one. Default none.
+   */
+  trained?: string | TrainedArtifact;
 }
 
 /** What one `ingest` call did. */
@@ -148,6 +160,17 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     encoderPromise ??=
       settings.encoder === undefined ? loadDefaultEncoder() : Promise.resolve(settings.encoder);
     return encoderPromise;
+  };
+  let trainedPromise: Promise<TrainedArtifact | undefined> | undefined;
+  const getTrained = (encoder: Encoder): Promise<TrainedArtifact | undefined> => {
+    const trained = settings.trained;
+    trainedPromise ??= (async () => {
+      if (trained === undefined) return undefined;
+      const artifact = typeof trained === 'string' ? await loadTrainedArtifact(trained) : trained;
+      checkTrainedArtifactEncoder(artifact, encoder, typeof trained === 'string' ? trained : undefined);
+      return artifact;
+    })();
+    return trainedPromise;
   };
   const tokenCounterSetting = settings.tokenCounter ?? 'o200k_base';
   const getTokenCounter = (): Promise<TokenCounter> =>
@@ -312,13 +335,17 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
 
     const instruction = request.instruction ?? settings.instruction;
     const queryText = instruction ? `${instruction}\n${prompt}` : prompt;
-    const queryVector = await embedQuery(encoder, queryText);
-    const embedding = embedUser(index, queryVector, queryText, settings);
+    const trained = await getTrained(encoder);
+    const embeddedQuery = await embedQuery(encoder, queryText);
+    const queryVector = trained ? transformTrainedQuery(trained, embeddedQuery, instruction) : embeddedQuery;
+    const attention = trained ? trainedAttentionSettings(trained, settings) : settings;
+    const embedding = embedUser(index, queryVector, queryText, attention);
 
     const descriptorLimit = settings.descriptorLimit ?? 6;
     const evidenceRows = selectEvidence(embedding.weights, index.itemMatrix, index.dimension, {
       limit: settings.evidenceLimit ?? 8,
       lambda: settings.evidenceDiversity ?? 0.7,
+      temperature: settings.temperature ?? 0.05,
     });
     const maxPieceWords = maxPieceWordsFor(encoder);
     const profileFactLines = profileFacts(index);

@@ -8,6 +8,8 @@ export interface SelectEvidenceSettings {
   lambda?: number;
   /** How many of the highest-weight items are considered. Default 40. */
   poolSize?: number;
+  /** The attention temperature that made the weights, to read them back as similarities. Default 0.05. */
+  temperature?: number;
 }
 
 /** Rows of the `count` highest weights, highest first (ties by row), in O(n log count). */
@@ -39,7 +41,11 @@ export function selectEvidence(
   const lambda = settings.lambda ?? 0.7;
   const pool = topRows(weights, settings.poolSize ?? 40).filter((row) => weights[row]! > 0);
   if (pool.length === 0) return [];
-  const topWeight = weights[pool[0]!]!;
+  // Relevance in cosine units: attention logits are fused cosines divided by the temperature, so
+  // τ·(logit − best logit) is how much less similar an item is, comparable to the diversity term.
+  const temperature = settings.temperature ?? 0.05;
+  const best = Math.log(weights[pool[0]!]!);
+  const relevance = pool.map((row) => 1 + temperature * (Math.log(weights[row]!) - best));
   const chosen: number[] = [];
   const maxSimilarity = new Float64Array(pool.length).fill(0);
   const used = new Uint8Array(pool.length);
@@ -48,7 +54,7 @@ export function selectEvidence(
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let index = 0; index < pool.length; index++) {
       if (used[index]) continue;
-      const score = lambda * (weights[pool[index]!]! / topWeight) - (1 - lambda) * maxSimilarity[index]!;
+      const score = lambda * relevance[index]! - (1 - lambda) * maxSimilarity[index]!;
       if (score > bestScore) {
         bestScore = score;
         bestIndex = index;
