@@ -11,7 +11,12 @@ console.log(`Ingested ${ingest.inserted} items in ${ingest.durationMs.toFixed(0)
 for (const prompt of ['What should I cook for my vegan friends tonight?', 'Recommend my next novel']) {
   const { messages, persona, usage } = await personalizer.personalize({ userId: 'maya', prompt });
   console.log(`\n# ${prompt}\n${messages[0]?.content}`);
-  console.log(`Top items: ${persona.attributions.slice(0, 3).map((item) => `${item.itemId} (${item.weight.toFixed(2)})`).join(', ')}`);
+  console.log(
+    `Top items: ${persona.attributions
+      .slice(0, 3)
+      .map((item) => `${item.itemId} (${item.weight.toFixed(2)})`)
+      .join(', ')}`,
+  );
   console.log(`${usage.personaTokens} persona tokens for ${usage.historyTokens} history tokens.`);
 }
 await personalizer.dispose();

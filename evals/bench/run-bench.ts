@@ -42,7 +42,13 @@ async function benchIngest(texts: readonly string[], runs: number) {
     rates.push(texts.length / seconds);
     await personalizer.dispose();
   }
-  return { items: texts.length, runs, itemsPerSecond: percentile(rates, 0.5), runItemsPerSecond: rates, llmCalls: 0 };
+  return {
+    items: texts.length,
+    runs,
+    itemsPerSecond: percentile(rates, 0.5),
+    runItemsPerSecond: rates,
+    llmCalls: 0,
+  };
 }
 
 async function optional<T>(name: string, run: () => Promise<T>): Promise<T | { skipped: string }> {
@@ -72,7 +78,9 @@ const latency = await benchPersonalize({ encoder, sizes, texts: createBenchTexts
 log('Stores…');
 const stores = {
   sqliteFloat32: await optional('sqlite', () => benchSqliteStore({ items: 10_000, runs: 5 })),
-  sqliteInt8: await optional('sqlite int8', () => benchSqliteStore({ items: 10_000, runs: 5, quantization: 'int8' })),
+  sqliteInt8: await optional('sqlite int8', () =>
+    benchSqliteStore({ items: 10_000, runs: 5, quantization: 'int8' }),
+  ),
   postgres: await optional('postgres', () => benchPostgresStore({ items: 10_000, runs: 5 })),
 };
 
@@ -107,9 +115,17 @@ writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
 
 const rows: string[][] = [['measure', 'value', 'target']];
 for (const result of encoderResults) {
-  rows.push([`encoder, ${result.threads} thread(s), batch ${result.batchSize}`, `${result.itemsPerSecond.toFixed(0)} texts/s`, '']);
+  rows.push([
+    `encoder, ${result.threads} thread(s), batch ${result.batchSize}`,
+    `${result.itemsPerSecond.toFixed(0)} texts/s`,
+    '',
+  ]);
 }
-rows.push(['ingest (default encoder, 2 cores)', `${ingest.itemsPerSecond.toFixed(0)} items/s`, '≥ 150 items/s']);
+rows.push([
+  'ingest (default encoder, 2 cores)',
+  `${ingest.itemsPerSecond.toFixed(0)} items/s`,
+  '≥ 150 items/s',
+]);
 for (const result of latency) {
   const target = result.items === 1_000 ? '≤ 20 ms' : result.items === 100_000 ? '≤ 100 ms' : '';
   rows.push([

@@ -33,7 +33,10 @@ describe('the synchronous path', () => {
         tokenIds: new Int32Array([16, 241, 900, 31, 7, 5000, 44]),
         rowStarts: new Int32Array([0, 5, 7]),
       });
-      const alone = await runner.embed({ tokenIds: new Int32Array([5000, 44]), rowStarts: new Int32Array([0, 2]) });
+      const alone = await runner.embed({
+        tokenIds: new Int32Array([5000, 44]),
+        rowStarts: new Int32Array([0, 2]),
+      });
       let largest = 0;
       for (let column = 0; column < 512; column++) {
         largest = Math.max(largest, Math.abs(together[512 + column]! - alone[column]!));
