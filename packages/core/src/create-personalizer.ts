@@ -20,12 +20,12 @@ import {
   trainedAttentionSettings,
   transformTrainedQuery,
 } from './trained-artifact.js';
-import { buildUserIndex, type UserIndex } from './user-index.js';
+import { buildUserIndex, type IndexSettings, type UserIndex } from './user-index.js';
 import { InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
 import { normalizeInPlace } from './vector-math.js';
 
 /** Settings of {@link createPersonalizer}. Every field has a default. */
-export interface PersonalizerSettings extends AttentionSettings {
+export interface PersonalizerSettings extends AttentionSettings, IndexSettings {
   /** Sentence encoder for items and queries. Default: the embedded offline encoder from `@userplug/encoder-use`. */
   encoder?: Encoder | Promise<Encoder>;
   /** Where items and vectors are kept. Default: a new in-memory store. */
@@ -244,7 +244,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
 
   async function buildIndex(userId: string, encoder: Encoder): Promise<UserIndex> {
     const items = await store.listItems(userId);
-    const index = buildUserIndex(items, encoder.dim, encoder.id);
+    const index = buildUserIndex(items, encoder.dim, encoder.id, settings);
     if (index.phrases.length > 0) {
       const phraseTexts = index.phrases.map((phrase) => phrase.phrase);
       const hashes = phraseTexts.map(contentHash);

@@ -2,7 +2,7 @@ import { contentHash } from './content-hash.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import type { Encoder } from './encoder.js';
 import type { HistoryItem } from './history-item.js';
-import { splitIntoPieces } from './split-into-pieces.js';
+import { cutIntoPieces } from './split-into-pieces.js';
 import type { StoredItem } from './store.js';
 import type { TokenCounter } from './token-counter.js';
 import { EncoderError } from './userplug-error.js';
@@ -98,9 +98,10 @@ export async function embedHistoryItems(
     const hash = textHashes[index]!;
     if (found.has(hash) || queued.has(hash)) return;
     queued.add(hash);
-    const pieces = splitIntoPieces(item.text, { maxWords: context.maxPieceWords });
+    // The encoder reads each piece's content (chat lines without their speaker label).
+    const pieces = cutIntoPieces(item.text, { maxWords: context.maxPieceWords });
     pending.push({ hash, start: pieceTexts.length, count: pieces.length });
-    pieceTexts.push(...pieces);
+    for (const piece of pieces) pieceTexts.push(piece.content);
   });
 
   if (pieceTexts.length > 0) {

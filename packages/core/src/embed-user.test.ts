@@ -98,6 +98,53 @@ describe('embedUser', () => {
   });
 });
 
+describe('embedUser on a calibrated index', () => {
+  // Sixty near-identical generic questions and sixty distinct specific lines: enough pieces to calibrate.
+  const generic = Array.from(
+    { length: 60 },
+    (_, index): HistoryItem => ({
+      id: `generic-${index}`,
+      text: `any suggestions for the weekend ${index % 3 === 0 ? 'please' : ''}`,
+    }),
+  );
+  const topics = ['sailing', 'climbing', 'chess', 'baking', 'cycling', 'opera'];
+  const specific = Array.from(
+    { length: 60 },
+    (_, index): HistoryItem => ({
+      id: `specific-${index}`,
+      text: `last weekend I went ${topics[index % topics.length]} with friend${index} near town${index}`,
+    }),
+  );
+
+  it('whitens and subtracts hubness, and keeps plain cosine when whitening is off', async () => {
+    const { items: stored } = await embedHistoryItems([...generic, ...specific], {
+      encoder,
+      cache: new EmbeddingCache(1000),
+      tokenCounter: counter,
+      maxPieceWords: 40,
+    });
+    const calibrated = buildUserIndex(stored, encoder.dim, encoder.id);
+    const plain = buildUserIndex(stored, encoder.dim, encoder.id, { whitening: false });
+    expect(calibrated.calibration).toBeDefined();
+    expect(plain.calibration).toBeUndefined();
+    const text = 'suggestions for a sailing weekend';
+    const query = await queryVector(text);
+    const plainView = embedUser(plain, query, text);
+    let cosine = 0;
+    for (let column = 0; column < encoder.dim; column++)
+      cosine += query[column]! * stored[60]!.vectors[column]!;
+    expect(plainView.relevance[60]).toBeCloseTo(cosine, 5);
+
+    // The generic line resembles everything it repeats; hubness moves weight to the specific sailing line.
+    const gap = (hubnessWeight: number) => {
+      const view = embedUser(calibrated, query, text, { hubnessWeight, lexicalWeight: 0 });
+      return view.relevance[0]! - view.relevance[60]!;
+    };
+    expect(gap(1)).toBeLessThan(gap(0) - 0.1);
+    expect(calibrated.calibration!.hubness[0]!).toBeGreaterThan(calibrated.calibration!.hubness[60]!);
+  });
+});
+
 describe('buildUserIndex', () => {
   it('keeps per-kind vectors, a unit user vector and typed-signal facts', async () => {
     const index = await indexOf(items);

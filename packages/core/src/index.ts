@@ -1,4 +1,11 @@
 export { Bm25Index, type Bm25Parameters } from './bm25-index.js';
+export {
+  type CalibratedQuery,
+  type CalibrationSettings,
+  calibratePieces,
+  calibrateQuery,
+  type PieceCalibration,
+} from './calibrate-pieces.js';
 export { contentHash } from './content-hash.js';
 export {
   createEstimatingTokenCounter,
@@ -13,9 +20,11 @@ export {
   type PersonalizerSettings,
 } from './create-personalizer.js';
 export { loadDefaultEncoder } from './default-encoder.js';
+export { maxPieceWordsFor } from './embed-history-items.js';
 export {
   type AttentionSettings,
   embedUser,
+  pieceSimilarities,
   resolveAttentionSettings,
   type UserEmbedding,
 } from './embed-user.js';
@@ -63,7 +72,7 @@ export {
   type RenderPersonaOptions,
   renderPersona,
 } from './render-persona.js';
-export { type PieceSettings, splitIntoPieces } from './split-into-pieces.js';
+export { cutIntoPieces, type PieceSettings, splitIntoPieces, type TextPiece } from './split-into-pieces.js';
 export type { ForgetReport, StoredItem, UpsertCounts, UserplugStore } from './store.js';
 export type { SignalCount, SignalSummary } from './summarize-signals.js';
 export { indexTerms, stem, stopwords, words } from './text-terms.js';
@@ -74,7 +83,24 @@ export {
   type TokenCounter,
   tiktokenEncodingForModel,
 } from './token-counter.js';
-export { buildUserIndex, type UserIndex } from './user-index.js';
+export {
+  checkTrainedArtifactEncoder,
+  classifyWithPrototypes,
+  findTrainedInstruction,
+  loadTrainedArtifact,
+  type PrototypeClassification,
+  parseTrainedArtifact,
+  serializeTrainedArtifact,
+  type TrainedArtifact,
+  type TrainedArtifactJson,
+  type TrainedAttention,
+  type TrainedInstruction,
+  type TrainedPrototypes,
+  trainedAttentionSettings,
+  transformTrainedQuery,
+  writeTrainedArtifact,
+} from './trained-artifact.js';
+export { buildUserIndex, type IndexSettings, type UserIndex } from './user-index.js';
 export {
   EncoderError,
   FileFormatError,

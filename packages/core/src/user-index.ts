@@ -1,4 +1,5 @@
 import { Bm25Index } from './bm25-index.js';
+import { type CalibrationSettings, calibratePieces, type PieceCalibration } from './calibrate-pieces.js';
 import { minePhrases, type PhraseCandidate } from './mine-phrases.js';
 import type { StoredItem } from './store.js';
 import { type SignalSummary, summarizeSignals } from './summarize-signals.js';
@@ -51,7 +52,15 @@ export interface UserIndex {
   phrases: PhraseCandidate[];
   /** Unit vectors of `phrases`, row-major; empty until embedded. */
   phraseMatrix: Float32Array;
+  /**
+   * Per-user whitening and per-piece hubness, so query-time similarities are whitened cosines minus a hubness
+   * penalty. Undefined when calibration is off or the user has too few pieces.
+   */
+  calibration: PieceCalibration | undefined;
 }
+
+/** Settings of the query-independent part of a user's index (used when it is built). Every field has a default. */
+export type IndexSettings = CalibrationSettings;
 
 const phraseMiningItemLimit = 5_000;
 const millisecondsPerDay = 86_400_000;
@@ -81,6 +90,7 @@ export function buildUserIndex(
   items: readonly StoredItem[],
   dimension: number,
   encoderId: string,
+  settings: IndexSettings = {},
 ): UserIndex {
   const count = items.length;
   const pieceStart = new Int32Array(count + 1);
@@ -169,5 +179,6 @@ export function buildUserIndex(
     historyTokens,
     phrases: minePhrases(recentTexts),
     phraseMatrix: new Float32Array(0),
+    calibration: calibratePieces(pieceMatrix, pieceStart[count]!, dimension, settings),
   };
 }
