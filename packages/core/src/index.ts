@@ -6,6 +6,12 @@ export {
   calibrateQuery,
   type PieceCalibration,
 } from './calibrate-pieces.js';
+export {
+  checkItemBatch,
+  mixedEncoderError,
+  requireWellFormed,
+  type UserEncoder,
+} from './check-item-batch.js';
 export { contentHash } from './content-hash.js';
 export {
   createEstimatingTokenCounter,
@@ -111,3 +117,10 @@ export {
   UserplugError,
   type UserplugErrorOptions,
 } from './userplug-error.js';
+export {
+  decodeVectors,
+  encodedLength,
+  encodeVectors,
+  type VectorQuantization,
+  vectorFormatCode,
+} from './vector-codec.js';

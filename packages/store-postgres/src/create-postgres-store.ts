@@ -1,16 +1,21 @@
 import {
+  checkItemBatch,
+  decodeVectors,
+  encodeVectors,
   type ForgetReport,
   InvalidArgumentError,
+  mixedEncoderError,
+  requireWellFormed,
   type StoredItem,
   StoreError,
   type UpsertCounts,
   type UserplugStore,
+  type VectorQuantization,
+  vectorFormatCode,
 } from '@userplug/core';
 import pg from 'pg';
 import { postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
 import { describeServer, toPostgresStoreError } from './postgres-store-error.js';
-import { checkItemBatch, mixedEncoderError, requireWellFormed } from './stored-item-batch.js';
-import { decodeVectors, encodeVectors, type VectorQuantization, vectorFormatCode } from './vector-codec.js';
 
 /** Settings of {@link createPostgresStore}. Every field has a default, except where to connect. */
 export interface PostgresStoreSettings {

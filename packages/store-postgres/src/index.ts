@@ -1,6 +1,6 @@
+export type { VectorQuantization } from '@userplug/core';
 export {
   createPostgresStore,
   type PostgresStore,
   type PostgresStoreSettings,
 } from './create-postgres-store.js';
-export type { VectorQuantization } from './vector-codec.js';

@@ -1,23 +1,24 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  checkItemBatch,
+  decodeVectors,
+  encodeVectors,
   type ForgetReport,
   InvalidArgumentError,
+  mixedEncoderError,
+  requireWellFormed,
   type StoredItem,
   StoreError,
   type UpsertCounts,
+  type UserEncoder,
   type UserplugStore,
+  type VectorQuantization,
+  vectorFormatCode,
 } from '@userplug/core';
 import Database from 'better-sqlite3';
 import { sqliteApplicationId, sqliteMigrations } from './sqlite-migrations.js';
 import { toSqliteStoreError } from './sqlite-store-error.js';
-import {
-  checkItemBatch,
-  mixedEncoderError,
-  requireWellFormed,
-  type UserEncoder,
-} from './stored-item-batch.js';
-import { decodeVectors, encodeVectors, type VectorQuantization, vectorFormatCode } from './vector-codec.js';
 
 /** The file the CLI and examples use when no path is given. */
 export const defaultSqliteStorePath = '.userplug/userplug.db';

@@ -1,3 +1,4 @@
+export type { VectorQuantization } from '@userplug/core';
 export {
   createSqliteStore,
   defaultSqliteStorePath,
@@ -5,4 +6,3 @@ export {
   type SqliteStoreSettings,
   type SqliteUserSummary,
 } from './create-sqlite-store.js';
-export type { VectorQuantization } from './vector-codec.js';

@@ -1,5 +1,5 @@
-// Kept identical to packages/store-sqlite/src/stored-item-batch.ts: both stores refuse mixed encoders alike.
-import { InvalidArgumentError, type StoredItem, StoreError } from '@userplug/core';
+import type { StoredItem } from './store.js';
+import { InvalidArgumentError, StoreError } from './userplug-error.js';
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
