@@ -1,11 +1,15 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
 const sampleHistory = fileURLToPath(new URL('../../../examples/sample-history.jsonl', import.meta.url));
+const folders: string[] = [];
+afterAll(async () => {
+  await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+});
 
 async function run(args: string[]) {
   let stdout = '';
@@ -83,6 +87,7 @@ describe('userplug personalize', () => {
 
   it('names the bad item and line of a broken history file', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-'));
+    folders.push(folder);
     const badItem = join(folder, 'bad-item.jsonl');
     await writeFile(badItem, '{"id":"a","text":"fine"}\n{"id":"b","rating":5}\n');
     const itemResult = await run([

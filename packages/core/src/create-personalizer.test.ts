@@ -106,7 +106,7 @@ describe('createPersonalizer', () => {
       expect(attribution.influence).toBeGreaterThanOrEqual(0);
   });
 
-  it('returns a persona-free prompt with a warning for an empty history, and for budget 0 no persona', async () => {
+  it('returns a persona-free prompt with a warning for an empty history, and for budget 0 no persona text', async () => {
     const personalizer = createPersonalizer({ encoder: countingEncoder() });
     const empty = await personalizer.personalize({ userId: 'nobody', prompt: 'hello', history: [] });
     expect(empty.prompt).toBe('hello');
@@ -114,7 +114,11 @@ describe('createPersonalizer', () => {
     expect(empty.warnings[0]!.type).toBe('empty-history');
     const off = await personalizer.personalize({ userId: 'u1', prompt: 'hello', history, budget: 0 });
     expect(off.prompt).toBe('hello');
+    expect(off.messages).toEqual([{ role: 'user', content: 'hello' }]);
     expect(off.usage.personaTokens).toBe(0);
+    // No text is sent, but local models and apps still get the vectors and attributions.
+    expect(off.persona.attributions).toHaveLength(4);
+    expect(Math.hypot(...off.persona.vector)).toBeCloseTo(1, 5);
   });
 
   it('keeps earlier batches and names the bad item when a streamed history fails half way', async () => {

@@ -8,7 +8,7 @@ import type { Encoder } from './encoder.js';
 import { type HistoryItem, type HistorySource, readHistoryBatches } from './history-item.js';
 import { createMemoryStore } from './memory-store.js';
 import type { Attribution, Persona, PersonalizeResult, PersonalizeWarning } from './personalize-result.js';
-import { renderPersona } from './render-persona.js';
+import { type RenderedPersona, renderPersona } from './render-persona.js';
 import { selectEvidence, topRows } from './select-evidence.js';
 import { splitIntoPieces } from './split-into-pieces.js';
 import type { ForgetReport, UserplugStore } from './store.js';
@@ -310,13 +310,11 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     const { index, revision } = await getIndex(request.userId, encoder);
     const prompt = request.prompt;
 
-    if (index.items.length === 0 || budget === 0) {
-      if (index.items.length === 0) {
-        warnings.push({
-          type: 'empty-history',
-          message: `User "${request.userId}" has no history items: the prompt is returned without a persona.`,
-        });
-      }
+    if (index.items.length === 0) {
+      warnings.push({
+        type: 'empty-history',
+        message: `User "${request.userId}" has no history items: the prompt is returned without a persona.`,
+      });
       return {
         prompt,
         messages: [{ role: 'user', content: prompt }],
@@ -350,32 +348,36 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     const maxPieceWords = maxPieceWordsFor(encoder);
     const profileFactLines = profileFacts(index);
     const relevantFactLines = relevantFacts(index, embedding.weights);
-    const rendered = renderPersona(
-      {
-        profileDescriptors: rankDescriptors(index, index.userVector, descriptorLimit),
-        profileFacts: profileFactLines,
-        relevantDescriptors: rankDescriptors(index, embedding.personaVector, descriptorLimit),
-        relevantFacts: relevantFactLines,
-        evidence: evidenceRows.map((row) => {
-          const item = index.items[row]!;
-          const text =
-            item.pieceCount > 1
-              ? (splitIntoPieces(item.text, { maxWords: maxPieceWords })[embedding.bestPiece[row]!] ??
-                item.text)
-              : item.text;
-          return {
-            itemId: item.id,
-            text,
-            weight: embedding.weights[row]!,
-            ...(item.kind === undefined ? {} : { kind: item.kind }),
-            ...(item.timestamp === undefined ? {} : { timestamp: item.timestamp }),
-            ...(item.rating === undefined ? {} : { rating: item.rating }),
-            ...(item.label === undefined ? {} : { label: item.label }),
-          };
-        }),
-      },
-      { budget, tokenCounter },
-    );
+    // Budget 0 sends no text, but the vectors and attributions still serve local models and apps.
+    const rendered =
+      budget === 0
+        ? noRenderedPersona
+        : renderPersona(
+            {
+              profileDescriptors: rankDescriptors(index, index.userVector, descriptorLimit),
+              profileFacts: profileFactLines,
+              relevantDescriptors: rankDescriptors(index, embedding.personaVector, descriptorLimit),
+              relevantFacts: relevantFactLines,
+              evidence: evidenceRows.map((row) => {
+                const item = index.items[row]!;
+                const text =
+                  item.pieceCount > 1
+                    ? (splitIntoPieces(item.text, { maxWords: maxPieceWords })[embedding.bestPiece[row]!] ??
+                      item.text)
+                    : item.text;
+                return {
+                  itemId: item.id,
+                  text,
+                  weight: embedding.weights[row]!,
+                  ...(item.kind === undefined ? {} : { kind: item.kind }),
+                  ...(item.timestamp === undefined ? {} : { timestamp: item.timestamp }),
+                  ...(item.rating === undefined ? {} : { rating: item.rating }),
+                  ...(item.label === undefined ? {} : { label: item.label }),
+                };
+              }),
+            },
+            { budget, tokenCounter },
+          );
 
     const maxAttributions = request.maxAttributions ?? settings.maxAttributions ?? 10;
     const order = topRows(embedding.weights, maxAttributions);
@@ -384,13 +386,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       weight: embedding.weights[row]!,
     }));
     if (request.influence) {
-      const raw = new Float32Array(index.dimension);
-      index.items.forEach((_, row) => {
-        const weight = embedding.weights[row]!;
-        for (let column = 0; column < index.dimension; column++) {
-          raw[column] = raw[column]! + weight * index.itemMatrix[row * index.dimension + column]!;
-        }
-      });
+      const raw = Float32Array.from(index.kernel.weightedItemSum(embedding.weights, 0));
       order.forEach((row, position) => {
         const without = Float32Array.from(raw);
         const weight = embedding.weights[row]!;
@@ -420,11 +416,14 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       revision,
     };
     return {
-      prompt: `${rendered.text}\n\n${prompt}`,
-      messages: [
-        { role: 'system', content: rendered.text },
-        { role: 'user', content: prompt },
-      ],
+      prompt: rendered.text.length > 0 ? `${rendered.text}\n\n${prompt}` : prompt,
+      messages:
+        rendered.text.length > 0
+          ? [
+              { role: 'system', content: rendered.text },
+              { role: 'user', content: prompt },
+            ]
+          : [{ role: 'user', content: prompt }],
       persona,
       usage: {
         personaTokens: rendered.tokens,
@@ -464,6 +463,16 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     },
   };
 }
+
+const noRenderedPersona: RenderedPersona = {
+  text: '',
+  stableText: '',
+  dynamicText: '',
+  tokens: 0,
+  descriptors: [],
+  evidence: [],
+  truncated: false,
+};
 
 function emptyPersona(dimension: number, revision: number, index: UserIndex): Persona {
   return {
