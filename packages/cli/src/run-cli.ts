@@ -3,6 +3,7 @@ import { type CliIo, UsageError } from './cli-io.js';
 import { forgetCommand, forgetUsage } from './forget-command.js';
 import { ingestCommand, ingestUsage } from './ingest-command.js';
 import { personalizeCommand, personalizeUsage } from './personalize-command.js';
+import { trainCommand, trainUsage } from './train-command.js';
 
 interface Command {
   summary: string;
@@ -26,6 +27,11 @@ const commands: Record<string, Command> = {
     summary: 'Erase everything the local store holds for a user, and verify it is gone.',
     usage: forgetUsage,
     run: forgetCommand,
+  },
+  train: {
+    summary: "Learn the user embedder's query side from histories or LaMP-format data (resumable).",
+    usage: trainUsage,
+    run: trainCommand,
   },
 };
 
