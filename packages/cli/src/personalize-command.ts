@@ -26,6 +26,7 @@ Options:
 ${storeOptionHelp}
   --budget N           Hard limit on persona tokens (0: no persona). Default: 300.
   --instruction TEXT   Instruction embedded with the prompt, steering what matters.
+  --trained FILE       Artifact written by \`userplug train\`: learned query transform and attention settings.
   --tokenizer NAME     o200k_base (GPT-4o and later) or cl100k_base (GPT-4). Default: o200k_base.
   --encoder NAME       use (embedded Universal Sentence Encoder lite) or hashing (lexical, no model).
                        Default: the encoder of the user's stored items, else use.
@@ -94,6 +95,7 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
         store: { type: 'string' },
         budget: { type: 'string' },
         instruction: { type: 'string' },
+        trained: { type: 'string' },
         tokenizer: { type: 'string', default: 'o200k_base' },
         encoder: { type: 'string' },
         influence: { type: 'boolean', default: false },
@@ -143,6 +145,7 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
     ...(store ? { store } : {}),
     ...(budget === undefined ? {} : { budget }),
     ...(values.instruction === undefined ? {} : { instruction: values.instruction }),
+    ...(values.trained === undefined ? {} : { trained: values.trained }),
     tokenCounter,
   });
   try {

@@ -85,6 +85,22 @@ describe('userplug personalize', () => {
     expect(unknown.stderr).toContain('unknown command');
   });
 
+  it('loads a trained artifact with --trained and names a missing one', async () => {
+    const missing = await run([
+      'personalize',
+      '--history',
+      sampleHistory,
+      '--prompt',
+      'x',
+      '--encoder',
+      'hashing',
+      '--trained',
+      '/nonexistent/artifact.json',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('/nonexistent/artifact.json');
+  });
+
   it('names the bad item and line of a broken history file', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-'));
     folders.push(folder);
