@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { StoreError } from '@userplug/core';
-import { type CliIo, UsageError } from './cli-io.js';
+import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 
 export const forgetUsage = `Usage: userplug forget --user ID [options]
@@ -18,24 +17,14 @@ ${storeOptionHelp}
 
 /** \`userplug forget\`. */
 export async function forgetCommand(args: string[], io: CliIo): Promise<void> {
-  let values: ReturnType<typeof parse>['values'];
-  function parse() {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        user: { type: 'string' },
-        store: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  }
-  try {
-    values = parse().values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandArguments({
+    args,
+    options: {
+      user: { type: 'string' },
+      store: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   if (values.user === undefined || values.user.length === 0) throw new UsageError('--user ID is required.');
   const path = resolveStorePath(values.store);
   const store = await openCliStore(path, { mustExist: true });

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createPersonalizer, type IngestResult, readHistoryFile } from '@userplug/core';
-import { type CliIo, UsageError } from './cli-io.js';
+import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { chooseEncoder, openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 import { chooseTokenizer } from './personalize-command.js';
 
@@ -23,26 +22,17 @@ ${storeOptionHelp}
 
 /** \`userplug ingest\`. */
 export async function ingestCommand(args: string[], io: CliIo): Promise<void> {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        user: { type: 'string' },
-        store: { type: 'string' },
-        encoder: { type: 'string' },
-        tokenizer: { type: 'string', default: 'o200k_base' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArguments({
+    args,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      store: { type: 'string' },
+      encoder: { type: 'string' },
+      tokenizer: { type: 'string', default: 'o200k_base' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const { values, positionals: files } = parsed;
   if (values.user === undefined || values.user.length === 0) throw new UsageError('--user ID is required.');
   if (files.length === 0) throw new UsageError('Name at least one history FILE (.json or .jsonl).');

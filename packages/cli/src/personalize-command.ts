@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   createPersonalizer,
   type Encoder,
@@ -8,7 +7,7 @@ import {
   type TiktokenEncoding,
 } from '@userplug/core';
 import type { SqliteStore } from '@userplug/store-sqlite';
-import { type CliIo, UsageError } from './cli-io.js';
+import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { chooseEncoder, openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 
 export const personalizeUsage = `Usage: userplug personalize [--history FILE] --prompt TEXT [options]
@@ -82,32 +81,22 @@ export function formatReport(result: PersonalizeResult, itemTexts: ReadonlyMap<s
 
 /** `userplug personalize`. */
 export async function personalizeCommand(args: string[], io: CliIo): Promise<void> {
-  let values: ReturnType<typeof parse>['values'];
-  function parse() {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        history: { type: 'string' },
-        prompt: { type: 'string' },
-        user: { type: 'string', default: 'sample-user' },
-        store: { type: 'string' },
-        budget: { type: 'string' },
-        instruction: { type: 'string' },
-        trained: { type: 'string' },
-        tokenizer: { type: 'string', default: 'o200k_base' },
-        encoder: { type: 'string' },
-        influence: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  }
-  try {
-    values = parse().values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandArguments({
+    args,
+    options: {
+      history: { type: 'string' },
+      prompt: { type: 'string' },
+      user: { type: 'string', default: 'sample-user' },
+      store: { type: 'string' },
+      budget: { type: 'string' },
+      instruction: { type: 'string' },
+      trained: { type: 'string' },
+      tokenizer: { type: 'string', default: 'o200k_base' },
+      encoder: { type: 'string' },
+      influence: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
   if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required.');
   const budget = parseBudget(values.budget);
   const tokenCounter = chooseTokenizer(values.tokenizer);

@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   createHashingEncoder,
   type Encoder,
@@ -11,7 +10,7 @@ import {
   writeTrainedArtifact,
 } from '@userplug/core';
 import type { EmbeddedHistory, TrainingProgress, TrainingResult, TrainingSettings } from '@userplug/train';
-import { type CliIo, UsageError } from './cli-io.js';
+import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { openCliStore } from './cli-store.js';
 
 export const trainUsage = `Usage: userplug train --data FILE_OR_DIR --objective self-supervised|lamp --out ARTIFACT [options]
@@ -111,38 +110,28 @@ async function chooseTrainingEncoder(
 
 /** \`userplug train\`. */
 export async function trainCommand(args: string[], io: CliIo): Promise<void> {
-  let values: ReturnType<typeof parse>['values'];
-  function parse() {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        objective: { type: 'string' },
-        out: { type: 'string' },
-        epochs: { type: 'string' },
-        seed: { type: 'string' },
-        encoder: { type: 'string' },
-        rank: { type: 'string' },
-        'learning-rate': { type: 'string' },
-        'batch-size': { type: 'string' },
-        instruction: { type: 'string' },
-        split: { type: 'string' },
-        llm: { type: 'string' },
-        'zeroth-order-steps': { type: 'string' },
-        'projector-out': { type: 'string' },
-        checkpoint: { type: 'string' },
-        fresh: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  }
-  try {
-    values = parse().values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandArguments({
+    args,
+    options: {
+      data: { type: 'string' },
+      objective: { type: 'string' },
+      out: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      encoder: { type: 'string' },
+      rank: { type: 'string' },
+      'learning-rate': { type: 'string' },
+      'batch-size': { type: 'string' },
+      instruction: { type: 'string' },
+      split: { type: 'string' },
+      llm: { type: 'string' },
+      'zeroth-order-steps': { type: 'string' },
+      'projector-out': { type: 'string' },
+      checkpoint: { type: 'string' },
+      fresh: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
   if (values.data === undefined) throw new UsageError('--data FILE_OR_DIR is required.');
   if (values.out === undefined) throw new UsageError('--out ARTIFACT is required.');
   const objective = values.objective;

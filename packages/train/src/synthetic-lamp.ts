@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lampMovieTags } from '@userplug/evals';
 import { createSeededRandom, mixSeed } from './seeded-random.js';
 import type { LampData, LampExample, LampProfileEntry } from './training-data.js';
 
@@ -104,24 +105,6 @@ const sentiments: string[][] = [
   ],
 ];
 
-const tagList = [
-  'sci-fi',
-  'based on a book',
-  'comedy',
-  'action',
-  'twist ending',
-  'dystopia',
-  'dark comedy',
-  'classic',
-  'psychology',
-  'fantasy',
-  'romance',
-  'thought-provoking',
-  'social commentary',
-  'violence',
-  'true story',
-];
-
 /**
  * A seeded LaMP-format task for tests and demonstrations (not LaMP data): `LaMP_2`-like movie tagging
  * where each user habitually picks one of two tags per genre, or `LaMP_3`-like review scoring where each
@@ -163,7 +146,7 @@ export function createSyntheticLamp(options: SyntheticLampOptions): LampData {
       examples.push({
         id: `u${user}`,
         input:
-          `Which tag does this movie relate to among the following tags? Just answer with the tag name without further explanation. tags: [${tagList.join(', ')}] description: ` +
+          `Which tag does this movie relate to among the following tags? Just answer with the tag name without further explanation. tags: [${lampMovieTags.join(', ')}] description: ` +
           description[0]!.toUpperCase() +
           description.slice(1),
         output: genres[genre]!.tags[habit[genre]!]!,

@@ -1,4 +1,5 @@
 import { type Encoder, InvalidArgumentError } from '@userplug/core';
+import { lampTasks } from '@userplug/evals';
 import { embedHistories, embedTexts } from './embed-histories.js';
 import { classMeans } from './kmeans.js';
 import { ageFeature, lexicalFeature, prepareUsers } from './prepare-users.js';
@@ -14,27 +15,11 @@ import {
 } from './train-loop.js';
 import { type LampData, lampProfileToHistoryItem } from './training-data.js';
 
-/** Label sets of LaMP's classification-style tasks. */
+/** Label sets of LaMP's classification-style tasks (from the evals package's task table). */
 export const lampLabelSets: Readonly<Record<string, readonly string[]>> = {
-  LaMP_1: ['[1]', '[2]'],
-  LaMP_2: [
-    'sci-fi',
-    'based on a book',
-    'comedy',
-    'action',
-    'twist ending',
-    'dystopia',
-    'dark comedy',
-    'classic',
-    'psychology',
-    'fantasy',
-    'romance',
-    'thought-provoking',
-    'social commentary',
-    'violence',
-    'true story',
-  ],
-  LaMP_3: ['1', '2', '3', '4', '5'],
+  LaMP_1: lampTasks[1].labels,
+  LaMP_2: lampTasks[2].labels,
+  LaMP_3: lampTasks[3].labels,
 };
 
 /** Options of {@link trainOnLamp}. */
