@@ -4,12 +4,13 @@ import { embedHistories, embedTexts } from './embed-histories.js';
 import { classMeans } from './kmeans.js';
 import { ageFeature, lexicalFeature, prepareUsers } from './prepare-users.js';
 import type { ScoringExample } from './scoring-graph.js';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
 import {
   computePersonas,
   type RunControl,
   resolveTrainingSettings,
+  runControlOf,
   runTraining,
+  splitValidation,
   type TrainingResult,
   type TrainingSettings,
 } from './train-loop.js';
@@ -124,25 +125,14 @@ export async function trainOnLamp(options: LampTrainingOptions): Promise<Trainin
       ...(label === undefined ? {} : { label }),
     };
   });
-  const order = createSeededRandom(mixSeed(settings.seed, 'validation')).shuffle(
-    examples.map((_, index) => index),
-  );
-  const validationSet = new Set(order.slice(0, Math.floor(examples.length * settings.validationFraction)));
+  const { train, validation } = splitValidation(examples, settings.seed, settings.validationFraction);
   const scenario = options.scenario ?? data.task ?? 'lamp';
-  const control: RunControl = {
-    ...(options.checkpointFile === undefined ? {} : { checkpointFile: options.checkpointFile }),
-    ...(options.checkpointEverySeconds === undefined
-      ? {}
-      : { checkpointEverySeconds: options.checkpointEverySeconds }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  };
   return runTraining(
     {
       objective: 'lamp',
       prepared,
-      train: examples.filter((_, index) => !validationSet.has(index)),
-      validation: examples.filter((_, index) => validationSet.has(index)),
+      train,
+      validation,
       settings,
       ...(labels ? { classes: { name: scenario, labels } } : {}),
       dataKey: JSON.stringify({
@@ -156,10 +146,9 @@ export async function trainOnLamp(options: LampTrainingOptions): Promise<Trainin
         profileText: 'lampProfileToHistoryItem: every field as "field: value" lines',
       },
     },
-    control,
+    runControlOf(options),
     labels
       ? (parameters, users, graph) => {
-          const train = examples.filter((_, index) => !validationSet.has(index));
           const personas = computePersonas(parameters, users, train, graph);
           parameters.values.prototypes = classMeans(
             personas,

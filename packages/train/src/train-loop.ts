@@ -671,3 +671,29 @@ export async function runTraining(
     }
   });
 }
+
+/** The run-control fields of a trainer's options, without the ones left unset. */
+export function runControlOf(options: RunControl): RunControl {
+  return {
+    ...(options.checkpointFile === undefined ? {} : { checkpointFile: options.checkpointFile }),
+    ...(options.checkpointEverySeconds === undefined
+      ? {}
+      : { checkpointEverySeconds: options.checkpointEverySeconds }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  };
+}
+
+/** A seeded split of examples into training and validation, the same for every run with this seed. */
+export function splitValidation<Example>(
+  examples: readonly Example[],
+  seed: number,
+  validationFraction: number,
+): { train: Example[]; validation: Example[] } {
+  const order = createSeededRandom(mixSeed(seed, 'validation')).shuffle(examples.map((_, index) => index));
+  const validationSet = new Set(order.slice(0, Math.floor(examples.length * validationFraction)));
+  return {
+    train: examples.filter((_, index) => !validationSet.has(index)),
+    validation: examples.filter((_, index) => validationSet.has(index)),
+  };
+}

@@ -1,11 +1,13 @@
 import { classMeans, sphericalKMeans } from './kmeans.js';
 import { prepareUsers, selfSupervisedExamples } from './prepare-users.js';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
+import { mixSeed } from './seeded-random.js';
 import {
   computePersonas,
   type RunControl,
   resolveTrainingSettings,
+  runControlOf,
   runTraining,
+  splitValidation,
   type TrainingResult,
   type TrainingSettings,
 } from './train-loop.js';
@@ -46,26 +48,14 @@ export async function trainSelfSupervised(options: SelfSupervisedOptions): Promi
     ...(options.minHistory === undefined ? {} : { minHistory: options.minHistory }),
     ...(options.maxExamplesPerUser === undefined ? {} : { maxExamplesPerUser: options.maxExamplesPerUser }),
   });
-  const order = createSeededRandom(mixSeed(settings.seed, 'validation')).shuffle(
-    examples.map((_, index) => index),
-  );
-  const validationCount = Math.floor(examples.length * settings.validationFraction);
-  const validationSet = new Set(order.slice(0, validationCount));
+  const { train, validation } = splitValidation(examples, settings.seed, settings.validationFraction);
   const clusters = options.clusters ?? 0;
-  const control: RunControl = {
-    ...(options.checkpointFile === undefined ? {} : { checkpointFile: options.checkpointFile }),
-    ...(options.checkpointEverySeconds === undefined
-      ? {}
-      : { checkpointEverySeconds: options.checkpointEverySeconds }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  };
   return runTraining(
     {
       objective: 'self-supervised',
       prepared,
-      train: examples.filter((_, index) => !validationSet.has(index)),
-      validation: examples.filter((_, index) => validationSet.has(index)),
+      train,
+      validation,
       settings,
       ...(clusters > 0
         ? {
@@ -87,7 +77,7 @@ export async function trainSelfSupervised(options: SelfSupervisedOptions): Promi
         query: 'one piece of the held-out item; target: the unit mean of its other pieces',
       },
     },
-    control,
+    runControlOf(options),
     clusters > 0
       ? (parameters, users, graph) => {
           const personas = computePersonas(parameters, users, examples, graph);
