@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import {
   createEstimatingTokenCounter,
@@ -13,6 +12,11 @@ import {
   type TokenCounter,
 } from '@userplug/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  closeRecordingServers,
+  type RecordedRequest,
+  startRecordingServer,
+} from '../../../test/support/start-recording-server.js';
 import { createAnthropicAdapter } from './create-anthropic-adapter.js';
 
 // The default personalizer's embedded encoder is replaced by the model-free one: the tests are about the adapter.
@@ -21,13 +25,6 @@ vi.mock('@userplug/encoder-use', async () => {
   return { createUseEncoder: () => core.createHashingEncoder() };
 });
 
-interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
-
 type Handler = (request: RecordedRequest, response: ServerResponse, index: number) => void;
 
 interface FakeServer {
@@ -35,56 +32,30 @@ interface FakeServer {
   requests: RecordedRequest[];
   messageRequests(): RecordedRequest[];
   countRequests(): RecordedRequest[];
-  close(): Promise<void>;
 }
 
-const servers: FakeServer[] = [];
+const isCountPath = (path: string) => path.startsWith('/v1/messages/count_tokens');
 
-/** A real HTTP server on 127.0.0.1 that records each request and answers with `handler`. */
+/** A real HTTP server on 127.0.0.1 that records each request and answers messages and token counts. */
 async function startServer(onMessages: Handler, onCount: Handler = answerCount): Promise<FakeServer> {
-  const requests: RecordedRequest[] = [];
-  const server = createServer((incoming, response) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const recorded: RecordedRequest = {
-        method: incoming.method ?? '',
-        path: incoming.url ?? '',
-        headers: incoming.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      };
-      requests.push(recorded);
-      const isCount = recorded.path.startsWith('/v1/messages/count_tokens');
-      const same = requests.filter(
-        (request) => request.path.startsWith('/v1/messages/count_tokens') === isCount,
-      );
-      (isCount ? onCount : onMessages)(recorded, response, same.length - 1);
-    });
+  const server = await startRecordingServer((request, response, requests) => {
+    const isCount = isCountPath(request.path);
+    const same = requests.filter((earlier) => isCountPath(earlier.path) === isCount);
+    (isCount ? onCount : onMessages)(request, response, same.length - 1);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const fake: FakeServer = {
-    baseURL: `http://127.0.0.1:${port}`,
+  const { requests } = server;
+  return {
+    baseURL: server.origin,
     requests,
     messageRequests: () =>
       requests.filter(
         (request) => request.path.startsWith('/v1/messages?') || request.path === '/v1/messages',
       ),
-    countRequests: () => requests.filter((request) => request.path.startsWith('/v1/messages/count_tokens')),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    countRequests: () => requests.filter((request) => isCountPath(request.path)),
   };
-  servers.push(fake);
-  return fake;
 }
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+afterEach(closeRecordingServers);
 
 let o200k: TokenCounter;
 let history: HistoryItemInput[];

@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import {
   createHashingEncoder,
@@ -13,6 +12,11 @@ import {
   type TokenCounter,
 } from '@userplug/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  closeRecordingServers,
+  type RecordedRequest,
+  startRecordingServer,
+} from '../../../test/support/start-recording-server.js';
 import { createOpenAIAdapter } from './create-openai-adapter.js';
 
 // The default personalizer's embedded encoder is replaced by the model-free one: the tests are about the adapter.
@@ -20,13 +24,6 @@ vi.mock('@userplug/encoder-use', async () => {
   const core = await import('@userplug/core');
   return { createUseEncoder: () => core.createHashingEncoder() };
 });
-
-interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
 
 type Handler = (request: RecordedRequest, response: ServerResponse, index: number) => void;
 
@@ -36,44 +33,15 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
-const servers: FakeServer[] = [];
-
 /** A real HTTP server on 127.0.0.1 that records each request and answers with `handler`. */
 async function startServer(handler: Handler): Promise<FakeServer> {
-  const requests: RecordedRequest[] = [];
-  const server = createServer((incoming, response) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const recorded: RecordedRequest = {
-        method: incoming.method ?? '',
-        path: incoming.url ?? '',
-        headers: incoming.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      };
-      requests.push(recorded);
-      handler(recorded, response, requests.length - 1);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const fake: FakeServer = {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(fake);
-  return fake;
+  const server = await startRecordingServer((request, response, requests) =>
+    handler(request, response, requests.length - 1),
+  );
+  return { baseURL: `${server.origin}/v1`, requests: server.requests, close: server.close };
 }
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+afterEach(closeRecordingServers);
 
 function sendJson(
   response: ServerResponse,
