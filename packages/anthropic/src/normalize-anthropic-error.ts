@@ -4,7 +4,13 @@ import {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
-import { ProviderError, UserplugError } from '@userplug/core';
+import {
+  ProviderError,
+  retriesSpent,
+  retryAfterSeconds,
+  transportFailure,
+  UserplugError,
+} from '@userplug/core';
 
 /** What the error message may name. */
 export interface AnthropicErrorContext {
@@ -15,13 +21,7 @@ export interface AnthropicErrorContext {
 }
 
 const provider = 'anthropic';
-
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds)) return milliseconds / 1000;
-  const seconds = Number.parseFloat(headers?.get('retry-after') ?? '');
-  return Number.isFinite(seconds) ? seconds : undefined;
-}
+const identity = { provider, vendor: 'Anthropic', baseUrlVariable: 'ANTHROPIC_BASE_URL' };
 
 function apiMessage(error: APIError): string {
   if (error.apiMessage) return error.apiMessage;
@@ -37,21 +37,11 @@ function apiMessage(error: APIError): string {
  */
 export function normalizeAnthropicError(error: unknown, context: AnthropicErrorContext): unknown {
   if (UserplugError.isInstance(error) || error instanceof APIUserAbortError) return error;
-  const retries = `after ${context.maxRetries} ${context.maxRetries === 1 ? 'retry' : 'retries'} (raise \`maxRetries\` to retry more)`;
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError(
-      `Anthropic did not answer in time ${retries}. Raise \`timeoutMs\` or try again later.`,
-      { provider, retryable: true },
-      { cause: error },
-    );
-  }
-  if (error instanceof APIConnectionError) {
-    return new ProviderError(
-      `Could not reach Anthropic ${retries}: ${error.message}. Check the network and \`baseURL\` (or ANTHROPIC_BASE_URL).`,
-      { provider, retryable: true },
-      { cause: error },
-    );
-  }
+  const retries = retriesSpent(context.maxRetries);
+  if (error instanceof APIConnectionTimeoutError)
+    return transportFailure('timeout', identity, context.maxRetries, error);
+  if (error instanceof APIConnectionError)
+    return transportFailure('connection', identity, context.maxRetries, error);
   if (error instanceof APIError) {
     const status = error.status;
     const requestId = error.requestID ?? error.headers?.get('request-id') ?? undefined;

@@ -66,6 +66,12 @@ export {
   type PersonalizeWithinBudgetOptions,
   personalizeWithinBudget,
 } from './personalize-within-budget.js';
+export {
+  type ProviderIdentity,
+  retriesSpent,
+  retryAfterSeconds,
+  transportFailure,
+} from './provider-failure.js';
 export { quoteUntrusted } from './quote-untrusted.js';
 export { readHistoryFile } from './read-history-file.js';
 export {

@@ -1,4 +1,10 @@
-import { ProviderError, UserplugError } from '@userplug/core';
+import {
+  ProviderError,
+  retriesSpent,
+  retryAfterSeconds,
+  transportFailure,
+  UserplugError,
+} from '@userplug/core';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /** What the error message may name. */
@@ -10,13 +16,7 @@ export interface OpenAIErrorContext {
 }
 
 const provider = 'openai';
-
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds)) return milliseconds / 1000;
-  const seconds = Number.parseFloat(headers?.get('retry-after') ?? '');
-  return Number.isFinite(seconds) ? seconds : undefined;
-}
+const identity = { provider, vendor: 'OpenAI', baseUrlVariable: 'OPENAI_BASE_URL' };
 
 function apiMessage(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined;
@@ -30,21 +30,11 @@ function apiMessage(error: APIError): string {
  */
 export function normalizeOpenAIError(error: unknown, context: OpenAIErrorContext): unknown {
   if (UserplugError.isInstance(error) || error instanceof APIUserAbortError) return error;
-  const retries = `after ${context.maxRetries} ${context.maxRetries === 1 ? 'retry' : 'retries'} (raise \`maxRetries\` to retry more)`;
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError(
-      `OpenAI did not answer in time ${retries}. Raise \`timeoutMs\` or try again later.`,
-      { provider, retryable: true },
-      { cause: error },
-    );
-  }
-  if (error instanceof APIConnectionError) {
-    return new ProviderError(
-      `Could not reach OpenAI ${retries}: ${error.message}. Check the network and \`baseURL\` (or OPENAI_BASE_URL).`,
-      { provider, retryable: true },
-      { cause: error },
-    );
-  }
+  const retries = retriesSpent(context.maxRetries);
+  if (error instanceof APIConnectionTimeoutError)
+    return transportFailure('timeout', identity, context.maxRetries, error);
+  if (error instanceof APIConnectionError)
+    return transportFailure('connection', identity, context.maxRetries, error);
   if (error instanceof APIError) {
     const status = error.status;
     const requestId = error.requestID ?? error.headers?.get('x-request-id') ?? undefined;
