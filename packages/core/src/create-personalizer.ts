@@ -9,6 +9,7 @@ import { type HistoryItem, type HistorySource, readHistoryBatches } from './hist
 import { createMemoryStore } from './memory-store.js';
 import type { Attribution, Persona, PersonalizeResult, PersonalizeWarning } from './personalize-result.js';
 import { type RenderedPersona, renderPersona } from './render-persona.js';
+import { restateQuestion } from './restate-question.js';
 import { selectEvidence, topRows } from './select-evidence.js';
 import { splitIntoPieces } from './split-into-pieces.js';
 import type { ForgetReport, UserplugStore } from './store.js';
@@ -36,6 +37,11 @@ export interface PersonalizerSettings extends AttentionSettings, IndexSettings {
   tokenCounter?: TokenCounter | TiktokenEncoding;
   /** Instruction embedded with every prompt, steering which parts of the history matter. Default none. */
   instruction?: string;
+  /**
+   * A question prompt is also embedded as the statement its answer would contain ("Which city do I live in?" →
+   * "city I live in"): the query vector mixes both, with this weight on the statement. 0 turns it off. Default 0.5.
+   */
+  restatedQuestionWeight?: number;
   /** Most evidence items quoted in the persona. Default 8. */
   evidenceLimit?: number;
   /** Most descriptors per section. Default 6. */
@@ -283,15 +289,37 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     return { index: await index, revision };
   }
 
-  async function embedQuery(encoder: Encoder, text: string): Promise<Float32Array> {
-    const key = `${encoder.id}\u0000${text}`;
-    const cached = queryVectors.get(key);
-    if (cached) return cached;
-    const [vector] = await (encoder.encodeQueries ?? encoder.encode).call(encoder, [text]);
-    const normalized = normalizeInPlace(Float32Array.from(vector!));
-    queryVectors.set(key, normalized);
-    if (queryVectors.size > 1_000) queryVectors.delete(queryVectors.keys().next().value!);
-    return normalized;
+  /** Unit query vectors of the texts, embedded in one encoder call and cached. */
+  async function embedQueries(encoder: Encoder, texts: readonly string[]): Promise<Float32Array[]> {
+    const keys = texts.map((text) => `${encoder.id}\u0000${text}`);
+    const missing = texts.filter((_, position) => !queryVectors.has(keys[position]!));
+    if (missing.length > 0) {
+      const vectors = await (encoder.encodeQueries ?? encoder.encode).call(encoder, missing);
+      missing.forEach((text, position) => {
+        queryVectors.set(
+          `${encoder.id}\u0000${text}`,
+          normalizeInPlace(Float32Array.from(vectors[position]!)),
+        );
+      });
+      while (queryVectors.size > 1_000) queryVectors.delete(queryVectors.keys().next().value!);
+    }
+    return keys.map((key) => queryVectors.get(key)!);
+  }
+
+  /** The prompt's query vector: its embedding, mixed with its restatement's when it is a question. */
+  async function embedPrompt(encoder: Encoder, prompt: string, instruction: string | undefined) {
+    const withInstruction = (text: string) => (instruction ? `${instruction}\n${text}` : text);
+    const weight = settings.restatedQuestionWeight ?? 0.5;
+    const statement = weight > 0 ? restateQuestion(prompt) : undefined;
+    if (statement === undefined) return (await embedQueries(encoder, [withInstruction(prompt)]))[0]!;
+    const [question, restated] = await embedQueries(encoder, [
+      withInstruction(prompt),
+      withInstruction(statement),
+    ]);
+    const mixed = new Float32Array(question!.length);
+    for (let column = 0; column < mixed.length; column++)
+      mixed[column] = (1 - weight) * question![column]! + weight * restated![column]!;
+    return normalizeInPlace(mixed);
   }
 
   async function personalize(request: PersonalizeRequest): Promise<PersonalizeResult> {
@@ -334,7 +362,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     const instruction = request.instruction ?? settings.instruction;
     const queryText = instruction ? `${instruction}\n${prompt}` : prompt;
     const trained = await getTrained(encoder);
-    const embeddedQuery = await embedQuery(encoder, queryText);
+    const embeddedQuery = await embedPrompt(encoder, prompt, instruction);
     const queryVector = trained ? transformTrainedQuery(trained, embeddedQuery, instruction) : embeddedQuery;
     const attention = trained ? trainedAttentionSettings(trained, settings) : settings;
     const embedding = embedUser(index, queryVector, queryText, attention);

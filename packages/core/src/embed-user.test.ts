@@ -145,6 +145,59 @@ describe('embedUser on a calibrated index', () => {
   });
 });
 
+describe('embedUser feedback', () => {
+  const wide = createHashingEncoder({ dim: 256 });
+  const history: HistoryItem[] = [
+    ...Array.from({ length: 70 }, (_, row) => ({
+      id: `filler-${row}`,
+      text: `note${row} errand${row % 7} kettle${row % 5}`,
+    })),
+    ...['rowing regatta', 'rowing club', 'regatta crew', 'club crew', 'rowing crew'].map((words, row) => ({
+      id: `stated-${row}`,
+      text: `sports ${words}`,
+    })),
+    { id: 'implied', text: 'rowing regatta club crew saturday' },
+  ];
+
+  async function feedbackIndex() {
+    const { items: stored } = await embedHistoryItems(history, {
+      encoder: wide,
+      cache: new EmbeddingCache(1000),
+      tokenCounter: counter,
+      maxPieceWords: 40,
+    });
+    return buildUserIndex(stored, wide.dim, wide.id);
+  }
+
+  it('moves up items that share the best matches’ words but none of the query’s', async () => {
+    const index = await feedbackIndex();
+    expect(index.calibration).toBeDefined();
+    const [query] = await wide.encode(['sports']);
+    // How far the implied item is behind the best unrelated one.
+    const gap = (feedbackWeight: number) => {
+      const { relevance } = embedUser(index, query!, 'sports', { feedbackWeight, lexicalWeight: 0 });
+      return relevance[75]! - Math.max(...relevance.slice(0, 70));
+    };
+    expect(gap(0.3)).toBeGreaterThan(gap(0) + 0.03);
+    expect(gap(1)).toBeGreaterThan(gap(0.3) + 0.03);
+  });
+
+  it('rescores only the best candidates of the first pass and keeps the rest below them', async () => {
+    const index = await feedbackIndex();
+    const [query] = await wide.encode(['sports']);
+    const settings = { lexicalWeight: 0, feedbackWeight: 0.3 };
+    const full = embedUser(index, query!, 'sports', settings).relevance;
+    const limited = embedUser(index, query!, 'sports', { ...settings, feedbackCandidates: 2 }).relevance;
+    const first = embedUser(index, query!, 'sports', { ...settings, feedbackWeight: 0 }).relevance;
+    const candidates = [...first.keys()].sort((left, right) => first[right]! - first[left]!).slice(0, 2);
+    const floor = Math.min(...candidates.map((item) => limited[item]!));
+    for (const item of candidates) expect(limited[item]).toBeCloseTo(full[item]!, 5);
+    limited.forEach((value, item) => {
+      if (!candidates.includes(item)) expect(value).toBeLessThanOrEqual(floor);
+    });
+  });
+});
+
 describe('buildUserIndex', () => {
   it('keeps per-kind vectors, a unit user vector and typed-signal facts', async () => {
     const index = await indexOf(items);

@@ -1,4 +1,5 @@
 import { calibrateQuery } from './calibrate-pieces.js';
+import { topRows } from './select-evidence.js';
 import type { UserIndex } from './user-index.js';
 import { normalizeInPlace, softmaxInPlace } from './vector-math.js';
 
@@ -22,6 +23,17 @@ export interface AttentionSettings {
    * ones. Applies when the index is calibrated (see `whitening`); 0 turns it off. Default 0.5.
    */
   hubnessWeight?: number;
+  /**
+   * Pseudo-relevance feedback: the query moves toward the mean of its `feedbackPieces` best-matching pieces by
+   * this weight and the items are scored again, so a question also meets the words this user says about its
+   * topic ("sports" → their messages about rowing). Applies when the index is calibrated; 0 turns it off.
+   * Default 0.3.
+   */
+  feedbackWeight?: number;
+  /** Best-matching pieces the feedback query moves toward. Default 5. */
+  feedbackPieces?: number;
+  /** Most items (the best of the first pass) scored again with the feedback query; the rest stay below them. Default 1,000. */
+  feedbackCandidates?: number;
 }
 
 /** The query-aware view of one user (Persona-Plug's input-aware attention over all items). */
@@ -51,6 +63,9 @@ export function resolveAttentionSettings(settings: AttentionSettings = {}): Requ
     kindPriors: settings.kindPriors ?? {},
     piecePooling: settings.piecePooling ?? 'top2',
     hubnessWeight: settings.hubnessWeight ?? 0.5,
+    feedbackWeight: settings.feedbackWeight ?? 0.3,
+    feedbackPieces: settings.feedbackPieces ?? 5,
+    feedbackCandidates: settings.feedbackCandidates ?? 1_000,
   };
 }
 
@@ -63,16 +78,120 @@ export function pieceSimilarities(
   index: UserIndex,
   queryVector: Float32Array,
   hubnessWeight: number,
+  ranges?: Int32Array,
 ): Float32Array {
-  const calibration = index.calibration;
-  if (!calibration) return index.kernel.pieceDots(queryVector);
+  const { kernel, calibration } = index;
+  const dotsOf = (vector: Float32Array) =>
+    ranges ? kernel.pieceDotsInRanges(vector, ranges) : kernel.pieceDots(vector);
+  if (!calibration) return dotsOf(queryVector);
   const { vector, offset } = calibrateQuery(calibration, queryVector);
-  const dots = index.kernel.pieceDots(vector);
+  const dots = dotsOf(vector);
   const { pieceScales, hubness } = calibration;
   const similarities = new Float32Array(dots.length);
-  for (let row = 0; row < dots.length; row++)
-    similarities[row] = (dots[row]! - offset) * pieceScales[row]! - hubnessWeight * hubness[row]!;
+  const similarity = (row: number) =>
+    (dots[row]! - offset) * pieceScales[row]! - hubnessWeight * hubness[row]!;
+  if (!ranges) {
+    for (let row = 0; row < dots.length; row++) similarities[row] = similarity(row);
+    return similarities;
+  }
+  for (let index = 0; index + 1 < ranges.length; index += 2)
+    for (let row = ranges[index]!; row < ranges[index + 1]!; row++) similarities[row] = similarity(row);
   return similarities;
+}
+
+/** Pools the piece similarities of the given items (all when omitted) into `relevance` and `bestPiece`. */
+function poolPieces(
+  index: UserIndex,
+  similarities: Float32Array,
+  topTwo: boolean,
+  relevance: Float32Array,
+  bestPiece: Int32Array,
+  items?: readonly number[],
+): void {
+  const { pieceStart } = index;
+  const count = items ? items.length : index.items.length;
+  for (let position = 0; position < count; position++) {
+    const item = items ? items[position]! : position;
+    const first = pieceStart[item]!;
+    const end = pieceStart[item + 1]!;
+    let best = similarities[first]!;
+    let second = Number.NEGATIVE_INFINITY;
+    let bestRow = first;
+    for (let row = first + 1; row < end; row++) {
+      const similarity = similarities[row]!;
+      if (similarity > best) {
+        second = best;
+        best = similarity;
+        bestRow = row;
+      } else if (similarity > second) {
+        second = similarity;
+      }
+    }
+    bestPiece[item] = bestRow - first;
+    relevance[item] = topTwo && end - first > 1 ? (best + second) / 2 : best;
+  }
+}
+
+/** The query moved toward the mean of its best-matching pieces (Rocchio feedback without labels). */
+function feedbackQuery(
+  index: UserIndex,
+  queryVector: Float32Array,
+  similarities: Float32Array,
+  weight: number,
+  pieces: number,
+): Float32Array {
+  const { pieceMatrix, dimension } = index;
+  const best = topRows(similarities, pieces);
+  const refined = Float32Array.from(queryVector);
+  const scale = weight / best.length;
+  for (const row of best)
+    for (let column = 0; column < dimension; column++)
+      refined[column] = refined[column]! + scale * pieceMatrix[row * dimension + column]!;
+  return refined;
+}
+
+/** Rescores the best items of the first pass with the feedback query; the others stay below all of them. */
+function rescoreWithFeedback(
+  index: UserIndex,
+  queryVector: Float32Array,
+  similarities: Float32Array,
+  settings: Required<AttentionSettings>,
+  relevance: Float32Array,
+  bestPiece: Int32Array,
+): void {
+  const count = index.items.length;
+  const refined = feedbackQuery(
+    index,
+    queryVector,
+    similarities,
+    settings.feedbackWeight,
+    settings.feedbackPieces,
+  );
+  const topTwo = settings.piecePooling === 'top2';
+  if (count <= settings.feedbackCandidates) {
+    poolPieces(
+      index,
+      pieceSimilarities(index, refined, settings.hubnessWeight),
+      topTwo,
+      relevance,
+      bestPiece,
+    );
+    return;
+  }
+  const candidates = topRows(relevance, settings.feedbackCandidates);
+  const ranges = new Int32Array(candidates.length * 2);
+  candidates.forEach((item, position) => {
+    ranges[position * 2] = index.pieceStart[item]!;
+    ranges[position * 2 + 1] = index.pieceStart[item + 1]!;
+  });
+  const refinedSimilarities = pieceSimilarities(index, refined, settings.hubnessWeight, ranges);
+  const isCandidate = new Uint8Array(count);
+  for (const item of candidates) isCandidate[item] = 1;
+  poolPieces(index, refinedSimilarities, topTwo, relevance, bestPiece, candidates);
+  let floor = Number.POSITIVE_INFINITY;
+  for (const item of candidates) floor = Math.min(floor, relevance[item]!);
+  for (let item = 0; item < count; item++)
+    if (!isCandidate[item] && relevance[item]! > floor) relevance[item] = floor;
 }
 
 /**
@@ -89,34 +208,13 @@ export function embedUser(
 ): UserEmbedding {
   const resolved = resolveAttentionSettings(settings);
   const count = index.items.length;
-  const { pieceStart, ageDays, logWeights, kindIds } = index;
+  const { ageDays, logWeights, kindIds } = index;
   const similarities = pieceSimilarities(index, queryVector, resolved.hubnessWeight);
   const relevance = new Float32Array(count);
   const bestPiece = new Int32Array(count);
-  const topTwo = resolved.piecePooling === 'top2';
-  for (let item = 0; item < count; item++) {
-    const first = pieceStart[item]!;
-    const end = pieceStart[item + 1]!;
-    let best = similarities[first]!;
-    if (end - first === 1) {
-      relevance[item] = best;
-      continue;
-    }
-    let second = Number.NEGATIVE_INFINITY;
-    let bestRow = first;
-    for (let row = first + 1; row < end; row++) {
-      const similarity = similarities[row]!;
-      if (similarity > best) {
-        second = best;
-        best = similarity;
-        bestRow = row;
-      } else if (similarity > second) {
-        second = similarity;
-      }
-    }
-    bestPiece[item] = bestRow - first;
-    relevance[item] = topTwo ? (best + second) / 2 : best;
-  }
+  poolPieces(index, similarities, resolved.piecePooling === 'top2', relevance, bestPiece);
+  if (index.calibration && resolved.feedbackWeight > 0 && resolved.feedbackPieces > 0)
+    rescoreWithFeedback(index, queryVector, similarities, resolved, relevance, bestPiece);
 
   const lexical = index.lexical.score(queryText);
   let bestLexical = 0;

@@ -84,6 +84,7 @@ export {
   type RenderPersonaOptions,
   renderPersona,
 } from './render-persona.js';
+export { restateQuestion } from './restate-question.js';
 export { cutIntoPieces, type PieceSettings, splitIntoPieces, type TextPiece } from './split-into-pieces.js';
 export type { ForgetReport, StoredItem, UpsertCounts, UserplugStore } from './store.js';
 export type { SignalCount, SignalSummary } from './summarize-signals.js';

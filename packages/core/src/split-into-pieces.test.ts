@@ -22,6 +22,23 @@ describe('cutIntoPieces', () => {
     expect(splitIntoPieces(chat, { maxWords: 76 })).toEqual(pieces.map((piece) => piece.text));
   });
 
+  it('embeds each statement of a long message on its own, short sentences joined to a neighbour', () => {
+    const pieces = cutIntoPieces(
+      [
+        'Anna Berg: Long day. The weather has been perfect for cozy reading here in Cambridge. Do you read much these days?',
+        'Ben Cole: Not really, mostly podcasts on the train to work',
+        'Anna Berg: Fair enough',
+      ].join('\n'),
+      { maxWords: 76 },
+    );
+    expect(pieces.map((piece) => piece.content)).toEqual([
+      'Long day. The weather has been perfect for cozy reading here in Cambridge.',
+      'Do you read much these days?',
+      'Not really, mostly podcasts on the train to work\nFair enough',
+    ]);
+    expect(pieces[1]!.text).toBe('Anna Berg: Do you read much these days?');
+  });
+
   it('keeps unlabelled lines with the message they continue', () => {
     const pieces = cutIntoPieces(
       'user: my list for the trip is long:\n- tent\n- stove and fuel\nassistant: Here is what I would add to it\nuser: thanks, that helps a lot',

@@ -56,6 +56,22 @@ function splitLongUnit(unit: string, maxWords: number): string[] {
   return pieces;
 }
 
+/**
+ * The sentences of a chat message, a sentence shorter than `minWords` joined to its neighbour: a message that
+ * tells several things ("Long day. The weather's been perfect for reading here in Cambridge.") is embedded one
+ * statement at a time, so a question about one of them is not diluted by the rest.
+ */
+function sentenceUnits(message: string, minWords: number): string[] {
+  const units: string[] = [];
+  for (const sentence of message.split(sentenceBoundary)) {
+    const last = units.at(-1);
+    if (last !== undefined && (wordCount(sentence) < minWords || wordCount(last) < minWords))
+      units[units.length - 1] = `${last} ${sentence}`;
+    else units.push(sentence);
+  }
+  return units;
+}
+
 function speakerOf(line: string): { label: string; message: string } | undefined {
   const match = speakerLine.exec(line);
   if (!match) return undefined;
@@ -106,9 +122,10 @@ interface Unit {
 
 /**
  * Cuts an item's text into pieces an encoder reads whole. A chat transcript (most lines `Speaker: message`,
- * speakers repeating) always becomes one piece per message, the speaker label kept in `text` but not embedded
- * (a label on every line would make all of a speaker's messages look alike), and a heading before the first
- * message not embedded at all. Other text that fits is one piece; longer text is cut per line. Short lines join
+ * speakers repeating) always becomes one piece per sentence of each message (sentences under `minWords` words
+ * joined to a neighbour, short replies joined to the message before), the speaker label kept in `text` but not
+ * embedded (a label on every line would make all of a speaker's messages look alike), and a heading before the
+ * first message not embedded at all. Other text that fits is one piece; longer text is cut per line. Short lines join
  * their neighbour, long lines are cut at sentence ends. Deterministic, so pieces never need to be stored.
  */
 export function cutIntoPieces(text: string, settings: PieceSettings): TextPiece[] {
@@ -125,7 +142,9 @@ export function cutIntoPieces(text: string, settings: PieceSettings): TextPiece[
     ? messagesOf(lines)
     : lines.map((line) => ({ message: line }));
   for (const { label, message } of messages) {
-    const parts = wordCount(message) > maxWords ? splitLongUnit(message, maxWords) : [message];
+    const parts = (transcript ? sentenceUnits(message, minWords) : [message]).flatMap((part) =>
+      wordCount(part) > maxWords ? splitLongUnit(part, maxWords) : [part],
+    );
     for (const part of parts) {
       units.push({
         text: label === undefined ? part : `${label}: ${part}`,

@@ -31,6 +31,20 @@ describe('createVectorKernel', () => {
           expected += kernel.pieces[row * dimension + column]! * query[column]!;
         expect(dots[row]).toBeCloseTo(expected, 4);
       }
+      const full = Float32Array.from(dots);
+      const other = Float32Array.from({ length: dimension }, random);
+      const ranges = Int32Array.from([0, Math.min(rows, 2), Math.floor(rows / 2), rows]);
+      const partial = kernel.pieceDotsInRanges(other, ranges);
+      for (let row = 0; row < rows; row++) {
+        const inRange = row < ranges[1]! || row >= ranges[2]!;
+        let expected = full[row]!;
+        if (inRange) {
+          expected = 0;
+          for (let column = 0; column < dimension; column++)
+            expected += kernel.pieces[row * dimension + column]! * other[column]!;
+        }
+        expect(partial[row]).toBeCloseTo(expected, 4);
+      }
       const weights = Float64Array.from({ length: itemRows }, (_, row) =>
         row % 3 === 0 ? 0 : Math.abs(random()),
       );
@@ -50,6 +64,9 @@ describe('createVectorKernel', () => {
     expect(kernel.simd).toBe(false);
     kernel.pieces.set([1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0]);
     expect(Array.from(kernel.pieceDots(Float32Array.from([1, 2, 3, 4, 5])))).toEqual([1, 2, 3]);
+    expect(
+      Array.from(kernel.pieceDotsInRanges(Float32Array.from([5, 5, 5, 5, 5]), Int32Array.of(2, 3))),
+    ).toEqual([1, 2, 5]);
     expect(Array.from(kernel.weightedItemSum([0.5, 0, 2], 0))).toEqual([0.5, 0, 2, 0, 0]);
   });
 });

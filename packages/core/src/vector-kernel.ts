@@ -295,6 +295,11 @@ export interface VectorKernel {
   readonly simd: boolean;
   /** Dot product of every piece row with the query. The returned array is reused by the next call. */
   pieceDots(query: Float32Array): Float32Array;
+  /**
+   * Dot products of the query with the piece rows in `ranges` (flat `[start, end, start, end, …]`, end
+   * exclusive), written at those rows of the array `pieceDots` returns; other rows keep what they held.
+   */
+  pieceDotsInRanges(query: Float32Array, ranges: Int32Array): Float32Array;
   /** Σ weights[r] · items[r] over rows with weight above `threshold`. */
   weightedItemSum(weights: ArrayLike<number>, threshold: number): Float32Array;
 }
@@ -345,6 +350,22 @@ export function createVectorKernel(
       exports.dots(piecesOffset, queryOffset, dotsOffset, pieceRows, dimension);
       return dots;
     },
+    pieceDotsInRanges(vector, ranges) {
+      query.set(vector);
+      for (let index = 0; index + 1 < ranges.length; index += 2) {
+        const start = ranges[index]!;
+        const rows = ranges[index + 1]! - start;
+        if (rows <= 0) continue;
+        exports.dots(
+          piecesOffset + start * bytesPerRow,
+          queryOffset,
+          dotsOffset + start * 4,
+          rows,
+          dimension,
+        );
+      }
+      return dots;
+    },
     weightedItemSum(rowWeights, threshold) {
       weights.set(rowWeights);
       sum.fill(0);
@@ -371,17 +392,25 @@ function createJavaScriptKernel(
   const items = sharedItems ? pieces : new Float32Array(itemRows * dimension);
   const dots = new Float32Array(pieceRows);
   const sum = new Float32Array(dimension);
+  const dotsOfRows = (query: Float32Array, start: number, end: number) => {
+    for (let row = start, offset = start * dimension; row < end; row++, offset += dimension) {
+      let total = 0;
+      for (let column = 0; column < dimension; column++) total += pieces[offset + column]! * query[column]!;
+      dots[row] = total;
+    }
+    return dots;
+  };
   return {
     dimension,
     pieces,
     items,
     simd: false,
     pieceDots(query) {
-      for (let row = 0, offset = 0; row < pieceRows; row++, offset += dimension) {
-        let total = 0;
-        for (let column = 0; column < dimension; column++) total += pieces[offset + column]! * query[column]!;
-        dots[row] = total;
-      }
+      return dotsOfRows(query, 0, pieceRows);
+    },
+    pieceDotsInRanges(query, ranges) {
+      for (let index = 0; index + 1 < ranges.length; index += 2)
+        dotsOfRows(query, ranges[index]!, ranges[index + 1]!);
       return dots;
     },
     weightedItemSum(weights, threshold) {

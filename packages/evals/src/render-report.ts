@@ -64,7 +64,8 @@ export function collectReportData(results: readonly StoredResult[]): ReportData 
   const data: ReportData = { retrieval: [], qa: [], lamp: [] };
   for (const { result } of results) {
     const r = result as Record<string, unknown>;
-    if (r.benchmark === 'personabench' && r.task === 'retrieval')
+    // Training summaries (`userplug train` checks) share the benchmark and task but hold runs, not one score.
+    if (r.benchmark === 'personabench' && r.task === 'retrieval' && typeof r.recall === 'number')
       data.retrieval.push(r as unknown as RetrievalRow);
     else if (r.benchmark === 'personabench' && r.task === 'qa') data.qa.push(r as unknown as QaRow);
     else if (r.benchmark === 'lamp' && r.metrics) {

@@ -89,6 +89,8 @@ describe('the differentiable scoring graph', () => {
     for (const trained of [undefined, randomArtifact(prepared.kindNames)]) {
       const personalizer = createPersonalizer({
         encoder,
+        // The graph is the single attention pass that training learns; feedback rescoring runs after it.
+        feedbackWeight: 0,
         tokenCounter: await createEstimatingTokenCounter(),
         ...(trained ? { trained } : {}),
       });
