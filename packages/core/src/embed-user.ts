@@ -150,6 +150,44 @@ function feedbackQuery(
   return refined;
 }
 
+/** The `k`-th largest of the values (quickselect on a copy, O(n) expected). */
+function kthLargest(values: Float32Array, k: number): number {
+  const copy = Float32Array.from(values);
+  let low = 0;
+  let high = copy.length - 1;
+  const target = k - 1;
+  while (low < high) {
+    const pivot = copy[(low + high) >>> 1]!;
+    let left = low;
+    let right = high;
+    while (left <= right) {
+      while (copy[left]! > pivot) left++;
+      while (copy[right]! < pivot) right--;
+      if (left <= right) {
+        const swap = copy[left]!;
+        copy[left] = copy[right]!;
+        copy[right] = swap;
+        left++;
+        right--;
+      }
+    }
+    if (target <= right) high = right;
+    else if (target >= left) low = left;
+    else break;
+  }
+  return copy[target]!;
+}
+
+/** Rows of the `count` largest values, in row order (ties at the threshold fill up to `count`). */
+function largestRows(values: Float32Array, count: number): number[] {
+  const threshold = kthLargest(values, count);
+  const rows: number[] = [];
+  for (let row = 0; row < values.length; row++) if (values[row]! > threshold) rows.push(row);
+  for (let row = 0; row < values.length && rows.length < count; row++)
+    if (values[row] === threshold) rows.push(row);
+  return rows;
+}
+
 /** Rescores the best items of the first pass with the feedback query; the others stay below all of them. */
 function rescoreWithFeedback(
   index: UserIndex,
@@ -178,7 +216,7 @@ function rescoreWithFeedback(
     );
     return;
   }
-  const candidates = topRows(relevance, settings.feedbackCandidates);
+  const candidates = largestRows(relevance, settings.feedbackCandidates);
   const ranges = new Int32Array(candidates.length * 2);
   candidates.forEach((item, position) => {
     ranges[position * 2] = index.pieceStart[item]!;
