@@ -3,6 +3,7 @@ import { createHashingEncoder } from './create-hashing-encoder.js';
 import { createPersonalizer } from './create-personalizer.js';
 import type { Encoder } from './encoder.js';
 import type { HistoryItemInput } from './history-item.js';
+import { createMemoryStore } from './memory-store.js';
 import { personalize } from './personalize.js';
 import { EncoderError, InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
 
@@ -54,6 +55,40 @@ describe('createPersonalizer', () => {
     const itemEncodes = encoder.texts.filter((text) => history.some((item) => item.text === text));
     expect(itemEncodes).toHaveLength(4);
     expect(encoder.texts.length).toBeGreaterThan(itemTextsEncoded);
+  });
+
+  it('quotes an item cut by an older version whole, and re-cuts it when the history is ingested again', async () => {
+    const store = createMemoryStore();
+    const personalizer = createPersonalizer({
+      encoder: createHashingEncoder({ dim: 64 }),
+      store,
+      budget: 2000,
+    });
+    const chat = {
+      id: 'chat',
+      text: [
+        'Anna: I finally went rowing on the river this morning. The water was calm and cold.',
+        'Ben: Rowing at dawn sounds great. Did you go with the club?',
+        'Anna: Yes, with the club. We are racing in the regatta next month.',
+      ].join('\n'),
+    };
+    await personalizer.ingest('u1', [chat]);
+    const [stored] = await store.listItems('u1');
+    expect(stored!.pieceCount).toBeGreaterThan(2);
+    // What an earlier version stored: two pieces, another item hash.
+    await store.upsertItems('u1', [
+      {
+        ...stored!,
+        itemHash: 'cut-by-an-older-version',
+        pieceCount: 2,
+        vectors: stored!.vectors.slice(0, 2 * 64),
+      },
+    ]);
+    const fresh = createPersonalizer({ encoder: createHashingEncoder({ dim: 64 }), store, budget: 2000 });
+    const { persona } = await fresh.personalize({ userId: 'u1', prompt: 'rowing regatta club' });
+    expect(persona.evidence[0]!.text).toBe(chat.text.replace(/\n/g, ' '));
+    expect(await fresh.ingest('u1', [chat])).toMatchObject({ updated: 1, unchanged: 0 });
+    expect((await store.listItems('u1'))[0]!.pieceCount).toBe(stored!.pieceCount);
   });
 
   it('counts a changed item as updated and reuses vectors of equal texts', async () => {

@@ -12,7 +12,7 @@ import { type RenderedPersona, renderPersona } from './render-persona.js';
 import { restateQuestion } from './restate-question.js';
 import { selectEvidence, topRows } from './select-evidence.js';
 import { splitIntoPieces } from './split-into-pieces.js';
-import type { ForgetReport, UserplugStore } from './store.js';
+import type { ForgetReport, StoredItem, UserplugStore } from './store.js';
 import { createTiktokenCounter, type TiktokenEncoding, type TokenCounter } from './token-counter.js';
 import {
   checkTrainedArtifactEncoder,
@@ -374,6 +374,11 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       temperature: settings.temperature ?? 0.05,
     });
     const maxPieceWords = maxPieceWordsFor(encoder);
+    // An item stored by a version that cut it differently is quoted whole: its piece numbers mean other pieces.
+    const bestPieceText = (item: StoredItem, piece: number) => {
+      const pieces = splitIntoPieces(item.text, { maxWords: maxPieceWords });
+      return pieces.length === item.pieceCount ? (pieces[piece] ?? item.text) : item.text;
+    };
     const profileFactLines = profileFacts(index);
     const relevantFactLines = relevantFacts(index, embedding.weights);
     // Budget 0 sends no text, but the vectors and attributions still serve local models and apps.
@@ -388,11 +393,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
               relevantFacts: relevantFactLines,
               evidence: evidenceRows.map((row) => {
                 const item = index.items[row]!;
-                const text =
-                  item.pieceCount > 1
-                    ? (splitIntoPieces(item.text, { maxWords: maxPieceWords })[embedding.bestPiece[row]!] ??
-                      item.text)
-                    : item.text;
+                const text = item.pieceCount > 1 ? bestPieceText(item, embedding.bestPiece[row]!) : item.text;
                 return {
                   itemId: item.id,
                   text,

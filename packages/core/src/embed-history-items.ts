@@ -37,10 +37,15 @@ export function maxPieceWordsFor(encoder: Encoder): number {
   return encoder.maxInputTokens === undefined ? 300 : Math.max(16, Math.floor(encoder.maxInputTokens * 0.6));
 }
 
-/** Hash of everything an item says, so re-ingesting an unchanged item is a no-op. */
+// Bumped when `cutIntoPieces` cuts differently (2: one piece per sentence of a chat message), so that
+// re-ingesting a history after an upgrade re-cuts and re-embeds its items instead of keeping the old pieces.
+const pieceCutVersion = 2;
+
+/** Hash of everything an item says, and of how it is cut, so re-ingesting an unchanged item is a no-op. */
 export function itemHashOf(item: HistoryItem): string {
   return contentHash(
     JSON.stringify([
+      pieceCutVersion,
       item.id,
       item.text,
       item.kind,
