@@ -88,6 +88,13 @@ describe('examples/chatbot', () => {
       role: 'user',
       content: 'What should I cook for dinner tonight?',
     });
+    // The earlier turns, as said, come between the persona and the prompt.
+    expect(fake.bodies[2]!.messages.slice(2, -1)).toEqual([
+      { role: 'user', content: fake.bodies[0]!.messages.at(-1)!.content },
+      { role: 'assistant', content: 'Answer 1.' },
+      { role: 'user', content: 'I am vegetarian and I really dislike mushrooms.' },
+      { role: 'assistant', content: 'Answer 2.' },
+    ]);
     expect(transcript).toContain('bot> Answer 1.');
     expect(transcript).toContain('bot> Answer 3.');
     expect(transcript).toContain('<user_persona>');

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { createAnthropicAdapter } from '@userplug/anthropic';
 import {
   type HostedAdapter,
+  type HostedMessage,
   type Persona,
   type Personalizer,
   readHistoryFile,
@@ -38,6 +39,9 @@ export const needsKeyMessage = `This chat needs a hosted model. Set one of:
 With both set, USERPLUG_CHAT_PROVIDER=openai|anthropic picks one. Then run again:
   node --conditions=@userplug/source --import tsx examples/chatbot/chatbot.ts [--user ID] [--history FILE.jsonl]
 `;
+
+// Earlier turns sent with each prompt, as user–assistant pairs.
+const recentTurnLimit = 3;
 
 const help =
   'Commands: /persona shows the persona of the last answer, /forget erases your history, /quit leaves.';
@@ -100,6 +104,8 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
     });
     let lastPersona: Persona | undefined;
     let turn = 0;
+    // The last few turns go to the model as they were said; older ones reach it only through the persona.
+    const recentTurns: HostedMessage[] = [];
     write('you> ');
     for await (const raw of lines) {
       const line = raw.trim();
@@ -120,10 +126,14 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
       }
       turn++;
       write('bot> ');
+      let answer = '';
       try {
-        for await (const chunk of adapter.stream({ userId, prompt: line })) {
+        for await (const chunk of adapter.stream({ userId, prompt: line, messages: recentTurns })) {
           if (chunk.type === 'persona') lastPersona = chunk.persona;
-          if (chunk.type === 'text') write(chunk.text);
+          if (chunk.type === 'text') {
+            answer += chunk.text;
+            write(chunk.text);
+          }
           if (chunk.type === 'finish') {
             const { usage } = chunk;
             const cost = usage.costUsd === undefined ? 'cost unknown' : `$${usage.costUsd.toFixed(6)}`;
@@ -137,6 +147,8 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
         // A failed call loses this answer, not the chat.
         write(`\n     [error: ${error instanceof Error ? error.message : String(error)}]\n`);
       }
+      recentTurns.push({ role: 'user', content: line }, { role: 'assistant', content: answer });
+      recentTurns.splice(0, Math.max(0, recentTurns.length - 2 * recentTurnLimit));
       // The turn joins the history only now, so the persona of this answer was built from earlier turns.
       await adapter.personalizer.ingest(userId, [
         { id: `chat-${Date.now()}-${turn}`, kind: 'message', text: line, timestamp: Date.now() },

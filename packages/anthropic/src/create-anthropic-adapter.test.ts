@@ -231,6 +231,30 @@ describe('createAnthropicAdapter', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it('sends earlier turns before the prompt, after the cached system blocks', async () => {
+    const server = await startServer((_request, response) => sendJson(response, 200, message('Sure.')));
+    const adapter = createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL: server.baseURL,
+      model: 'claude-sonnet-4-6',
+      countTokens: false,
+      personalizer: await estimatingPersonalizer(),
+    });
+    const earlier = [
+      { role: 'user' as const, content: 'I want to get outside this weekend.' },
+      { role: 'assistant' as const, content: 'A hike or a bike ride?' },
+    ];
+    const result = await adapter.generate({
+      userId: 'ana',
+      history,
+      prompt: 'A hike, please',
+      messages: earlier,
+    });
+    const [request] = server.messageRequests();
+    expect(request!.body.messages).toEqual([...earlier, { role: 'user', content: 'A hike, please' }]);
+    expect(systemOf(request!)[0]!.text).toBe(result.persona.stableText);
+  });
+
   it('keeps the cached stable block byte-identical across prompts, after your own system block', async () => {
     const server = await startServer((_request, response) =>
       sendJson(response, 200, message('ok', { input: 40, output: 3, cacheRead: 380, cacheWrite: 0 })),

@@ -3,6 +3,7 @@ import {
   type BudgetedPersonalization,
   createEstimatingTokenCounter,
   createPersonalizer,
+  earlierMessages,
   type HostedAdapter,
   type HostedGenerateRequest,
   type HostedGenerateResult,
@@ -247,6 +248,8 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Host
 
   async function personalizeFor(request: HostedGenerateRequest) {
     requireWholeNumber('budget', request.budget);
+    // Checked before any ingest or persona work, so a malformed turn costs nothing.
+    earlierMessages(request.messages);
     const estimate = await getEstimator();
     // Ingest first, so the revision below is the one the persona is built from.
     if (request.history !== undefined) await personalizer.ingest(request.userId, request.history);
@@ -308,13 +311,13 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Host
     return { fitted, tokenizer, warnings };
   }
 
-  function bodyFor(persona: Persona, prompt: string) {
+  function bodyFor(persona: Persona, request: HostedGenerateRequest) {
     const system = systemBlocks(persona);
     return {
       model,
       max_tokens: maxOutputTokens,
       ...(system.length > 0 ? { system } : {}),
-      messages: [{ role: 'user' as const, content: prompt }],
+      messages: [...earlierMessages(request.messages), { role: 'user' as const, content: request.prompt }],
     };
   }
 
@@ -374,7 +377,7 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Host
     let response: unknown;
     try {
       response = await client.messages.create(
-        bodyFor(prepared.fitted.result.persona, request.prompt),
+        bodyFor(prepared.fitted.result.persona, request),
         request.signal === undefined ? {} : { signal: request.signal },
       );
     } catch (error) {
@@ -397,7 +400,7 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Host
     request.signal?.addEventListener('abort', forwardAbort, { once: true });
     if (request.signal?.aborted) forwardAbort();
     const pending = client.messages.create(
-      { ...bodyFor(prepared.fitted.result.persona, request.prompt), stream: true },
+      { ...bodyFor(prepared.fitted.result.persona, request), stream: true },
       { signal: controller.signal },
     );
     // Handled below; this keeps an early exit from leaving an unhandled rejection.

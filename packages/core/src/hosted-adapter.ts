@@ -1,6 +1,15 @@
 import type { Personalizer } from './create-personalizer.js';
 import type { HistorySource } from './history-item.js';
 import type { Persona, PersonalizeWarning } from './personalize-result.js';
+import { InvalidArgumentError } from './userplug-error.js';
+
+/** An earlier turn of the conversation. */
+export interface HostedMessage {
+  /** Who said it. */
+  role: 'user' | 'assistant';
+  /** What was said. */
+  content: string;
+}
 
 /** One call to a hosted adapter (`@userplug/openai`, `@userplug/anthropic`). */
 export interface HostedGenerateRequest {
@@ -8,6 +17,11 @@ export interface HostedGenerateRequest {
   userId: string;
   /** The user's message, sent last. */
   prompt: string;
+  /**
+   * Earlier turns of the conversation, oldest first, sent after the persona and before the prompt. The persona is
+   * built from the prompt alone. Default none.
+   */
+  messages?: readonly HostedMessage[];
   /** New or changed history items, ingested (embedded, no LLM call) before the persona is built. Omit when the store already has them. */
   history?: HistorySource;
   /** Steers which parts of the history matter (embedded with the prompt; not sent to the model). Default: the personalizer's. */
@@ -83,4 +97,26 @@ export interface HostedAdapter {
   stream(request: HostedGenerateRequest): AsyncIterable<HostedStreamChunk>;
   /** Releases the personalizer when the adapter created it. */
   dispose(): Promise<void>;
+}
+
+/** The earlier turns of a request, checked: each a `user` or `assistant` turn with text. */
+export function earlierMessages(messages: readonly HostedMessage[] | undefined): HostedMessage[] {
+  if (messages === undefined) return [];
+  if (!Array.isArray(messages)) {
+    throw new InvalidArgumentError(
+      'messages',
+      'messages must be an array of earlier turns, such as [{ role: "user", content: "Hi" }].',
+    );
+  }
+  return messages.map((message: unknown, index) => {
+    const { role, content } = (message ?? {}) as Partial<HostedMessage>;
+    if ((role !== 'user' && role !== 'assistant') || typeof content !== 'string') {
+      throw new InvalidArgumentError(
+        'messages',
+        `messages[${index}] must be { role: "user" | "assistant", content: string }. ` +
+          "Put system instructions in the adapter's `system` setting and the new message in `prompt`.",
+      );
+    }
+    return { role, content };
+  });
 }

@@ -43,12 +43,14 @@ export {
   parseHistoryItem,
   readHistoryBatches,
 } from './history-item.js';
-export type {
-  HostedAdapter,
-  HostedGenerateRequest,
-  HostedGenerateResult,
-  HostedStreamChunk,
-  HostedUsage,
+export {
+  earlierMessages,
+  type HostedAdapter,
+  type HostedGenerateRequest,
+  type HostedGenerateResult,
+  type HostedMessage,
+  type HostedStreamChunk,
+  type HostedUsage,
 } from './hosted-adapter.js';
 export { createMemoryStore } from './memory-store.js';
 export { minePhrases, type PhraseCandidate } from './mine-phrases.js';

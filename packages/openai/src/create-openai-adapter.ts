@@ -2,6 +2,7 @@ import {
   type BudgetedPersonalization,
   createPersonalizer,
   createTiktokenCounter,
+  earlierMessages,
   type HostedAdapter,
   type HostedGenerateRequest,
   type HostedGenerateResult,
@@ -98,7 +99,7 @@ function malformed(detail: string, cause?: unknown): ProviderError {
 /**
  * An OpenAI chat model with persona injection. Each call builds the user's query-aware persona
  * under the budget (counted with the model's real tokenizer) and sends
- * `[system: your instructions?] [system: stable persona + query-dependent persona] [user: prompt]`,
+ * `[system: your instructions?] [system: stable persona + query-dependent persona] [earlier turns] [user: prompt]`,
  * so the per-user prefix is byte-identical across prompts and OpenAI's prompt cache can reuse it.
  */
 export function createOpenAIAdapter(settings: OpenAIAdapterSettings): HostedAdapter {
@@ -139,6 +140,8 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): HostedAdap
 
   async function personalizeFor(request: HostedGenerateRequest): Promise<BudgetedPersonalization> {
     requireWholeNumber('budget', request.budget);
+    // Checked before any ingest or persona work, so a malformed turn costs nothing.
+    earlierMessages(request.messages);
     const budget = request.budget ?? settings.budget;
     const personalizeRequest: PersonalizeRequest = {
       userId: request.userId,
@@ -155,7 +158,7 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): HostedAdap
     });
   }
 
-  function messagesFor(fitted: BudgetedPersonalization, prompt: string) {
+  function messagesFor(fitted: BudgetedPersonalization, request: HostedGenerateRequest) {
     const persona = fitted.result.persona;
     return [
       ...(settings.system ? [{ role: 'system' as const, content: settings.system }] : []),
@@ -163,7 +166,8 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): HostedAdap
       ...(persona.text
         ? [{ role: 'system' as const, content: persona.stableText + persona.dynamicText }]
         : []),
-      { role: 'user' as const, content: prompt },
+      ...earlierMessages(request.messages),
+      { role: 'user' as const, content: request.prompt },
     ];
   }
 
@@ -219,7 +223,7 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): HostedAdap
       response = await client.chat.completions.create(
         {
           model,
-          messages: messagesFor(fitted, request.prompt),
+          messages: messagesFor(fitted, request),
           ...(settings.maxOutputTokens === undefined
             ? {}
             : { max_completion_tokens: settings.maxOutputTokens }),
@@ -255,7 +259,7 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): HostedAdap
     const pending = client.chat.completions.create(
       {
         model,
-        messages: messagesFor(fitted, request.prompt),
+        messages: messagesFor(fitted, request),
         stream: true,
         stream_options: { include_usage: true },
         ...(settings.maxOutputTokens === undefined
