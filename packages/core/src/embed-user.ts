@@ -188,6 +188,16 @@ function largestRows(values: Float32Array, count: number): number[] {
   return rows;
 }
 
+/** The piece rows of the items, as `[start, end, …]` ranges for the kernel. */
+function pieceRanges(index: UserIndex, items: readonly number[]): Int32Array {
+  const ranges = new Int32Array(items.length * 2);
+  items.forEach((item, position) => {
+    ranges[position * 2] = index.pieceStart[item]!;
+    ranges[position * 2 + 1] = index.pieceStart[item + 1]!;
+  });
+  return ranges;
+}
+
 /** Rescores the best items of the first pass with the feedback query; the others stay below all of them. */
 function rescoreWithFeedback(
   index: UserIndex,
@@ -205,27 +215,15 @@ function rescoreWithFeedback(
     settings.feedbackWeight,
     settings.feedbackPieces,
   );
-  const topTwo = settings.piecePooling === 'top2';
-  if (count <= settings.feedbackCandidates) {
-    poolPieces(
-      index,
-      pieceSimilarities(index, refined, settings.hubnessWeight),
-      topTwo,
-      relevance,
-      bestPiece,
-    );
-    return;
-  }
-  const candidates = largestRows(relevance, settings.feedbackCandidates);
-  const ranges = new Int32Array(candidates.length * 2);
-  candidates.forEach((item, position) => {
-    ranges[position * 2] = index.pieceStart[item]!;
-    ranges[position * 2 + 1] = index.pieceStart[item + 1]!;
-  });
+  // Small histories are rescored whole: one kernel pass is cheaper than picking candidates.
+  const candidates =
+    count > settings.feedbackCandidates ? largestRows(relevance, settings.feedbackCandidates) : undefined;
+  const ranges = candidates && pieceRanges(index, candidates);
   const refinedSimilarities = pieceSimilarities(index, refined, settings.hubnessWeight, ranges);
+  poolPieces(index, refinedSimilarities, settings.piecePooling === 'top2', relevance, bestPiece, candidates);
+  if (!candidates) return;
   const isCandidate = new Uint8Array(count);
   for (const item of candidates) isCandidate[item] = 1;
-  poolPieces(index, refinedSimilarities, topTwo, relevance, bestPiece, candidates);
   let floor = Number.POSITIVE_INFINITY;
   for (const item of candidates) floor = Math.min(floor, relevance[item]!);
   for (let item = 0; item < count; item++)
