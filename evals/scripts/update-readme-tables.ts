@@ -78,7 +78,9 @@ function benchTable(): string {
   const bench = resultNamed('bench.json') as {
     ingest: { itemsPerSecond: number };
     ingestShortMessages: { itemsPerSecond: number };
-    personalize: { results: { items: number; p50Milliseconds: number; p95Milliseconds: number; memoryMegabytes: number }[] };
+    personalize: {
+      results: { items: number; p50Milliseconds: number; p95Milliseconds: number; memoryMegabytes: number }[];
+    };
     onnx: { timeToFirstTokenSpeedup: number } | null;
     targets: Record<string, number>;
     machine: { cpus: number; cpuModel: string; node: string };
@@ -101,10 +103,22 @@ function benchTable(): string {
         `${Math.round(bench.ingestShortMessages.itemsPerSecond)} items/s`,
         `≥ ${targets.ingestItemsPerSecond} items/s`,
       ],
-      ['`personalize()` warm p50 / p95, 1k items', milliseconds(1_000), `p50 ≤ ${targets.personalizeP50MillisecondsAt1k} ms`],
+      [
+        '`personalize()` warm p50 / p95, 1k items',
+        milliseconds(1_000),
+        `p50 ≤ ${targets.personalizeP50MillisecondsAt1k} ms`,
+      ],
       ['`personalize()` warm p50 / p95, 10k items', milliseconds(10_000), ''],
-      ['`personalize()` warm p50 / p95, 100k items', milliseconds(100_000), `p50 ≤ ${targets.personalizeP50MillisecondsAt100k} ms`],
-      ['memory of a 100k-item user (store + index)', `${Math.round(latency(100_000).memoryMegabytes)} MB`, ''],
+      [
+        '`personalize()` warm p50 / p95, 100k items',
+        milliseconds(100_000),
+        `p50 ≤ ${targets.personalizeP50MillisecondsAt100k} ms`,
+      ],
+      [
+        'memory of a 100k-item user (store + index)',
+        `${Math.round(latency(100_000).memoryMegabytes)} MB`,
+        '',
+      ],
       [
         'local ONNX time to first token, second query of a user (prefix reuse)',
         bench.onnx ? `${bench.onnx.timeToFirstTokenSpeedup.toFixed(1)}× faster` : 'not measured',
@@ -178,7 +192,8 @@ for (const [path, generators] of Object.entries(blocks)) {
   updated = formatMarkdown(path, updated);
   if (updated === current) continue;
   stale++;
-  if (check) process.stderr.write(`${path} does not show what evals/results/ holds: run \`npm run readme\`.\n`);
+  if (check)
+    process.stderr.write(`${path} does not show what evals/results/ holds: run \`npm run readme\`.\n`);
   else {
     writeFileSync(path, updated);
     process.stdout.write(`updated ${path}\n`);
