@@ -182,6 +182,36 @@ describe('embedUser feedback', () => {
     expect(gap(1)).toBeGreaterThan(gap(0.3) + 0.03);
   });
 
+  it('pulls up the neighbours of each best match separately', async () => {
+    const facets: HistoryItem[] = [
+      ...Array.from({ length: 70 }, (_, row) => ({
+        id: `filler-${row}`,
+        text: `note${row} errand${row % 7}`,
+      })),
+      { id: 'stated-rowing', text: 'sports rowing regatta crew' },
+      { id: 'stated-yoga', text: 'sports yoga mat stretch' },
+      { id: 'implied-rowing', text: 'rowing regatta crew saturday' },
+      { id: 'implied-yoga', text: 'yoga mat stretch sunday' },
+    ];
+    const { items: stored } = await embedHistoryItems(facets, {
+      encoder: wide,
+      cache: new EmbeddingCache(1000),
+      tokenCounter: counter,
+      maxPieceWords: 40,
+    });
+    const index = buildUserIndex(stored, wide.dim, wide.id);
+    const [query] = await wide.encode(['sports']);
+    const relevanceOf = (feedbackWeight: number) =>
+      embedUser(index, query!, 'sports', { feedbackWeight, lexicalWeight: 0 }).relevance;
+    const before = relevanceOf(0);
+    const after = relevanceOf(0.3);
+    const gain = (item: number) => after[item]! - before[item]!;
+    // Each implied item shares words with one stated item only, and each gains from its own anchor.
+    const fillerGain = Math.max(...Array.from({ length: 70 }, (_, item) => gain(item)));
+    expect(fillerGain).toBeLessThan(0.03);
+    for (const implied of [72, 73]) expect(gain(implied)).toBeGreaterThan(fillerGain + 0.08);
+  });
+
   it('rescores only the best candidates of the first pass and keeps the rest below them', async () => {
     const index = await feedbackIndex();
     const [query] = await wide.encode(['sports']);

@@ -24,13 +24,13 @@ export interface AttentionSettings {
    */
   hubnessWeight?: number;
   /**
-   * Pseudo-relevance feedback: the query moves toward the mean of its `feedbackPieces` best-matching pieces by
-   * this weight and the items are scored again, so a question also meets the words this user says about its
-   * topic ("sports" → their messages about rowing). Applies when the index is calibrated; 0 turns it off.
-   * Default 0.3.
+   * Pseudo-relevance feedback: the query's `feedbackPieces` best-matching pieces become anchors, and every piece
+   * gains this weight × its similarity to the nearest anchor before the items are scored again, so a question also
+   * meets the words this user says about its topic ("sports" → their messages about rowing). Applies when the
+   * index is calibrated; 0 turns it off. Default 0.3.
    */
   feedbackWeight?: number;
-  /** Best-matching pieces the feedback query moves toward. Default 5. */
+  /** Best-matching pieces that serve as feedback anchors. Default 5. */
   feedbackPieces?: number;
   /** Most items (the best of the first pass) scored again with the feedback query; the rest stay below them. Default 1,000. */
   feedbackCandidates?: number;
@@ -132,24 +132,6 @@ function poolPieces(
   }
 }
 
-/** The query moved toward the mean of its best-matching pieces (Rocchio feedback without labels). */
-function feedbackQuery(
-  index: UserIndex,
-  queryVector: Float32Array,
-  similarities: Float32Array,
-  weight: number,
-  pieces: number,
-): Float32Array {
-  const { pieceMatrix, dimension } = index;
-  const best = topRows(similarities, pieces);
-  const refined = Float32Array.from(queryVector);
-  const scale = weight / best.length;
-  for (const row of best)
-    for (let column = 0; column < dimension; column++)
-      refined[column] = refined[column]! + scale * pieceMatrix[row * dimension + column]!;
-  return refined;
-}
-
 /** The `k`-th largest of the values (quickselect on a copy, O(n) expected). */
 function kthLargest(values: Float32Array, k: number): number {
   const copy = Float32Array.from(values);
@@ -198,29 +180,38 @@ function pieceRanges(index: UserIndex, items: readonly number[]): Int32Array {
   return ranges;
 }
 
-/** Rescores the best items of the first pass with the feedback query; the others stay below all of them. */
+/**
+ * Rescores the best items of the first pass: each of their pieces gains `feedbackWeight` × its similarity to the
+ * nearest of the query's `feedbackPieces` best pieces (itself left out). A nearest anchor rather than the anchors'
+ * mean keeps the facets of a list question apart: "sports" reaches rowing through one anchor, yoga through another.
+ * The other items stay below all rescored ones.
+ */
 function rescoreWithFeedback(
   index: UserIndex,
-  queryVector: Float32Array,
   similarities: Float32Array,
   settings: Required<AttentionSettings>,
   relevance: Float32Array,
   bestPiece: Int32Array,
 ): void {
   const count = index.items.length;
-  const refined = feedbackQuery(
-    index,
-    queryVector,
-    similarities,
-    settings.feedbackWeight,
-    settings.feedbackPieces,
-  );
   // Small histories are rescored whole: one kernel pass is cheaper than picking candidates.
   const candidates =
     count > settings.feedbackCandidates ? largestRows(relevance, settings.feedbackCandidates) : undefined;
-  const ranges = candidates && pieceRanges(index, candidates);
-  const refinedSimilarities = pieceSimilarities(index, refined, settings.hubnessWeight, ranges);
-  poolPieces(index, refinedSimilarities, settings.piecePooling === 'top2', relevance, bestPiece, candidates);
+  const ranges = candidates ? pieceRanges(index, candidates) : Int32Array.of(0, index.pieceStart[count]!);
+  const { pieceMatrix, dimension } = index;
+  const nearest = new Float32Array(similarities.length).fill(Number.NEGATIVE_INFINITY);
+  for (const anchor of topRows(similarities, settings.feedbackPieces)) {
+    const anchorVector = pieceMatrix.subarray(anchor * dimension, (anchor + 1) * dimension);
+    const toAnchor = pieceSimilarities(index, anchorVector, settings.hubnessWeight, ranges);
+    for (let range = 0; range + 1 < ranges.length; range += 2)
+      for (let row = ranges[range]!; row < ranges[range + 1]!; row++)
+        if (row !== anchor && toAnchor[row]! > nearest[row]!) nearest[row] = toAnchor[row]!;
+  }
+  const rescored = Float32Array.from(similarities);
+  for (let row = 0; row < rescored.length; row++)
+    if (nearest[row]! > Number.NEGATIVE_INFINITY)
+      rescored[row] = rescored[row]! + settings.feedbackWeight * nearest[row]!;
+  poolPieces(index, rescored, settings.piecePooling === 'top2', relevance, bestPiece, candidates);
   if (!candidates) return;
   const isCandidate = new Uint8Array(count);
   for (const item of candidates) isCandidate[item] = 1;
@@ -250,7 +241,7 @@ export function embedUser(
   const bestPiece = new Int32Array(count);
   poolPieces(index, similarities, resolved.piecePooling === 'top2', relevance, bestPiece);
   if (index.calibration && resolved.feedbackWeight > 0 && resolved.feedbackPieces > 0)
-    rescoreWithFeedback(index, queryVector, similarities, resolved, relevance, bestPiece);
+    rescoreWithFeedback(index, similarities, resolved, relevance, bestPiece);
 
   const lexical = index.lexical.score(queryText);
   let bestLexical = 0;
