@@ -71,14 +71,15 @@ export function resolveAttentionSettings(settings: AttentionSettings = {}): Requ
 
 /**
  * Similarity of every piece to the query. In a calibrated index: the cosine after the user's soft whitening,
- * minus `hubnessWeight` × the piece's hubness; otherwise the plain cosine. The array is valid until the next
- * pass over the index.
+ * minus `hubnessWeight` × the piece's hubness; otherwise the plain cosine. With `ranges`, only those rows are
+ * written. The array (`output` when given and the index is calibrated) is valid until the next pass over the index.
  */
 export function pieceSimilarities(
   index: UserIndex,
   queryVector: Float32Array,
   hubnessWeight: number,
   ranges?: Int32Array,
+  output?: Float32Array,
 ): Float32Array {
   const { kernel, calibration } = index;
   const dotsOf = (vector: Float32Array) =>
@@ -87,7 +88,7 @@ export function pieceSimilarities(
   const { vector, offset } = calibrateQuery(calibration, queryVector);
   const dots = dotsOf(vector);
   const { pieceScales, hubness } = calibration;
-  const similarities = new Float32Array(dots.length);
+  const similarities = output ?? new Float32Array(dots.length);
   const similarity = (row: number) =>
     (dots[row]! - offset) * pieceScales[row]! - hubnessWeight * hubness[row]!;
   if (!ranges) {
@@ -199,19 +200,25 @@ function rescoreWithFeedback(
     count > settings.feedbackCandidates ? largestRows(relevance, settings.feedbackCandidates) : undefined;
   const ranges = candidates ? pieceRanges(index, candidates) : Int32Array.of(0, index.pieceStart[count]!);
   const { pieceMatrix, dimension } = index;
-  const nearest = new Float32Array(similarities.length).fill(Number.NEGATIVE_INFINITY);
-  for (const anchor of topRows(similarities, settings.feedbackPieces)) {
+  const anchors = topRows(similarities, settings.feedbackPieces);
+  // Only the rows in `ranges` are read or written below.
+  const nearest = new Float32Array(similarities.length);
+  const toAnchor = new Float32Array(similarities.length);
+  anchors.forEach((anchor, position) => {
     const anchorVector = pieceMatrix.subarray(anchor * dimension, (anchor + 1) * dimension);
-    const toAnchor = pieceSimilarities(index, anchorVector, settings.hubnessWeight, ranges);
+    pieceSimilarities(index, anchorVector, settings.hubnessWeight, ranges, toAnchor);
     for (let range = 0; range + 1 < ranges.length; range += 2)
-      for (let row = ranges[range]!; row < ranges[range + 1]!; row++)
-        if (row !== anchor && toAnchor[row]! > nearest[row]!) nearest[row] = toAnchor[row]!;
-  }
-  const rescored = Float32Array.from(similarities);
-  for (let row = 0; row < rescored.length; row++)
-    if (nearest[row]! > Number.NEGATIVE_INFINITY)
-      rescored[row] = rescored[row]! + settings.feedbackWeight * nearest[row]!;
-  poolPieces(index, rescored, settings.piecePooling === 'top2', relevance, bestPiece, candidates);
+      for (let row = ranges[range]!; row < ranges[range + 1]!; row++) {
+        const similarity = row === anchor ? Number.NEGATIVE_INFINITY : toAnchor[row]!;
+        if (position === 0 || similarity > nearest[row]!) nearest[row] = similarity;
+      }
+  });
+  // The first pass's similarities are not read again, so they are rescored in place.
+  for (let range = 0; range + 1 < ranges.length; range += 2)
+    for (let row = ranges[range]!; row < ranges[range + 1]!; row++)
+      if (nearest[row]! > Number.NEGATIVE_INFINITY)
+        similarities[row] = similarities[row]! + settings.feedbackWeight * nearest[row]!;
+  poolPieces(index, similarities, settings.piecePooling === 'top2', relevance, bestPiece, candidates);
   if (!candidates) return;
   const isCandidate = new Uint8Array(count);
   for (const item of candidates) isCandidate[item] = 1;
