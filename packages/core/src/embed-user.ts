@@ -32,7 +32,7 @@ export interface AttentionSettings {
   feedbackWeight?: number;
   /** Best-matching pieces that serve as feedback anchors. Default 5. */
   feedbackPieces?: number;
-  /** Most items (the best of the first pass) scored again with the feedback query; the rest stay below them. Default 1,000. */
+  /** Most items (the best of the first pass) scored again with feedback; the rest stay below them. Default 1,000. */
   feedbackCandidates?: number;
 }
 
@@ -195,7 +195,7 @@ function rescoreWithFeedback(
   bestPiece: Int32Array,
 ): void {
   const count = index.items.length;
-  // Small histories are rescored whole: one kernel pass is cheaper than picking candidates.
+  // Small histories are rescored whole: passes over all their pieces cost less than picking candidates.
   const candidates =
     count > settings.feedbackCandidates ? largestRows(relevance, settings.feedbackCandidates) : undefined;
   const ranges = candidates ? pieceRanges(index, candidates) : Int32Array.of(0, index.pieceStart[count]!);
