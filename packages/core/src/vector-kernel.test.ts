@@ -13,6 +13,9 @@ describe('createVectorKernel', () => {
   for (const [rows, dimension, shared] of [
     [1, 4, true],
     [37, 8, false],
+    // 16 and 512 run the wide kernel (four sums), 20 the narrow one.
+    [3, 16, false],
+    [5, 20, true],
     [501, 512, true],
     [64, 384, false],
   ] as const) {

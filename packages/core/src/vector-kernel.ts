@@ -1,6 +1,6 @@
 /**
  * Matrix kernels for the two passes every personalization makes over all of a user's vectors
- * (query dot products, attention-weighted sum). WebAssembly SIMD (f32x4) runs them about six
+ * (query dot products, attention-weighted sum). WebAssembly SIMD (f32x4) runs them several
  * times faster than plain JavaScript; the module is a few dozen bytes assembled here, so core
  * stays free of native and binary dependencies. Falls back to JavaScript where SIMD is missing.
  */
@@ -45,6 +45,7 @@ const op = {
   f32GreaterThan: [0x5e],
   if: [0x04, 0x40],
   v128Load: [0xfd, 0x00, 4, 0],
+  v128LoadAt: (offset: number) => [0xfd, 0x00, 4, ...unsignedLeb(offset)],
   v128Store: [0xfd, 0x0b, 4, 0],
   v128Zero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
   f32x4Splat: [0xfd, 0x13],
@@ -83,70 +84,83 @@ const vector = (items: number[][]) => [...unsignedLeb(items.length), ...items.fl
 const name = (text: string) => vector([...text].map((character) => [character.charCodeAt(0)]));
 const section = (id: number, bytes: number[]) => [id, ...unsignedLeb(bytes.length), ...bytes];
 
-// dots(matrix, query, out, rows, dimension): out[r] = matrix[r] · query. Locals: 5 column, 6 sum, 7 query cursor.
-const dotsBody = [
-  ...op.block,
-  ...op.loop,
-  ...op.localGet(3),
-  ...op.i32EqualZero,
-  ...op.brIf(1),
-  ...op.v128Zero,
-  ...op.localSet(6),
-  ...op.i32Const(0),
-  ...op.localSet(5),
-  ...op.localGet(1),
-  ...op.localSet(7),
-  ...op.loop,
-  ...op.localGet(6),
-  ...op.localGet(0),
-  ...op.v128Load,
-  ...op.localGet(7),
-  ...op.v128Load,
-  ...op.f32x4Multiply,
-  ...op.f32x4Add,
-  ...op.localSet(6),
-  ...op.localGet(0),
-  ...op.i32Const(16),
-  ...op.i32Add,
-  ...op.localSet(0),
-  ...op.localGet(7),
-  ...op.i32Const(16),
-  ...op.i32Add,
-  ...op.localSet(7),
-  ...op.localGet(5),
-  ...op.i32Const(4),
-  ...op.i32Add,
-  ...op.localTee(5),
-  ...op.localGet(4),
-  ...op.i32LessThanUnsigned,
-  ...op.brIf(0),
-  ...op.end,
-  ...op.localGet(2),
-  ...op.localGet(6),
-  ...op.f32x4ExtractLane(0),
-  ...op.localGet(6),
-  ...op.f32x4ExtractLane(1),
-  ...op.f32Add,
-  ...op.localGet(6),
-  ...op.f32x4ExtractLane(2),
-  ...op.localGet(6),
-  ...op.f32x4ExtractLane(3),
-  ...op.f32Add,
-  ...op.f32Add,
-  ...op.f32Store,
-  ...op.localGet(2),
-  ...op.i32Const(4),
-  ...op.i32Add,
-  ...op.localSet(2),
-  ...op.localGet(3),
-  ...op.i32Const(1),
-  ...op.i32Sub,
-  ...op.localSet(3),
-  ...op.br(0),
-  ...op.end,
-  ...op.end,
-  ...op.end,
-];
+// dots(matrix, query, out, rows, dimension): out[r] = matrix[r] · query. Locals: 5 column, 6 query cursor,
+// 7… one f32x4 sum per accumulator. Several accumulators step 4 × accumulators columns at a time, so the adds
+// of one row no longer wait on each other (the dimension must be a multiple of that step).
+function dotsBody(accumulators: number): number[] {
+  const sums = Array.from({ length: accumulators }, (_, index) => 7 + index);
+  const step = 4 * accumulators;
+  const horizontalSum = [...op.localGet(sums[0]!)];
+  for (const sum of sums.slice(1)) horizontalSum.push(...op.localGet(sum), ...op.f32x4Add);
+  horizontalSum.push(...op.localTee(sums[0]!));
+  return [
+    ...op.block,
+    ...op.loop,
+    ...op.localGet(3),
+    ...op.i32EqualZero,
+    ...op.brIf(1),
+    ...sums.flatMap((sum) => [...op.v128Zero, ...op.localSet(sum)]),
+    ...op.i32Const(0),
+    ...op.localSet(5),
+    ...op.localGet(1),
+    ...op.localSet(6),
+    ...op.loop,
+    ...sums.flatMap((sum, index) => [
+      ...op.localGet(sum),
+      ...op.localGet(0),
+      ...op.v128LoadAt(16 * index),
+      ...op.localGet(6),
+      ...op.v128LoadAt(16 * index),
+      ...op.f32x4Multiply,
+      ...op.f32x4Add,
+      ...op.localSet(sum),
+    ]),
+    ...op.localGet(0),
+    ...op.i32Const(4 * step),
+    ...op.i32Add,
+    ...op.localSet(0),
+    ...op.localGet(6),
+    ...op.i32Const(4 * step),
+    ...op.i32Add,
+    ...op.localSet(6),
+    ...op.localGet(5),
+    ...op.i32Const(step),
+    ...op.i32Add,
+    ...op.localTee(5),
+    ...op.localGet(4),
+    ...op.i32LessThanUnsigned,
+    ...op.brIf(0),
+    ...op.end,
+    ...op.localGet(2),
+    ...horizontalSum,
+    ...op.f32x4ExtractLane(0),
+    ...op.localGet(sums[0]!),
+    ...op.f32x4ExtractLane(1),
+    ...op.f32Add,
+    ...op.localGet(sums[0]!),
+    ...op.f32x4ExtractLane(2),
+    ...op.localGet(sums[0]!),
+    ...op.f32x4ExtractLane(3),
+    ...op.f32Add,
+    ...op.f32Add,
+    ...op.f32Store,
+    ...op.localGet(2),
+    ...op.i32Const(4),
+    ...op.i32Add,
+    ...op.localSet(2),
+    ...op.localGet(3),
+    ...op.i32Const(1),
+    ...op.i32Sub,
+    ...op.localSet(3),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+/** Accumulators of the wide dot-product kernel, used when the dimension is a multiple of 16. */
+const wideAccumulators = 4;
 
 // weightedSum(matrix, weights, out, rows, dimension, threshold): out += Σ weights[r]·matrix[r] over
 // rows whose weight exceeds threshold. Locals: 6 column, 7 weight splat, 8 out cursor.
@@ -218,14 +232,16 @@ const weightedSumBody = [
 ];
 
 function assembleModule(): Uint8Array {
-  const dotsFunction = [
-    ...vector([
-      [1, i32],
-      [1, v128],
-      [1, i32],
-    ]),
-    ...dotsBody,
-  ];
+  const dotsFunction = (accumulators: number) => {
+    const body = [
+      ...vector([
+        [2, i32],
+        [accumulators, v128],
+      ]),
+      ...dotsBody(accumulators),
+    ];
+    return [...unsignedLeb(body.length), ...body];
+  };
   const weightedSumFunction = [
     ...vector([
       [1, i32],
@@ -251,19 +267,21 @@ function assembleModule(): Uint8Array {
       ]),
     ),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vector([[0], [1]])),
+    ...section(3, vector([[0], [1], [0]])),
     ...section(
       7,
       vector([
         [...name('dots'), 0x00, 0],
         [...name('weightedSum'), 0x00, 1],
+        [...name('wideDots'), 0x00, 2],
       ]),
     ),
     ...section(
       10,
       vector([
-        [...unsignedLeb(dotsFunction.length), ...dotsFunction],
+        dotsFunction(1),
         [...unsignedLeb(weightedSumFunction.length), ...weightedSumFunction],
+        dotsFunction(wideAccumulators),
       ]),
     ),
   ]);
@@ -325,6 +343,7 @@ export function createVectorKernel(
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as {
     dots(matrix: number, query: number, out: number, rows: number, dimension: number): void;
+    wideDots(matrix: number, query: number, out: number, rows: number, dimension: number): void;
     weightedSum(
       matrix: number,
       weights: number,
@@ -340,6 +359,7 @@ export function createVectorKernel(
   const dots = new Float32Array(memory.buffer, dotsOffset, pieceRows);
   const weights = new Float32Array(memory.buffer, weightsOffset, itemRows);
   const sum = new Float32Array(memory.buffer, sumOffset, dimension);
+  const rowDots = dimension % (4 * wideAccumulators) === 0 ? exports.wideDots : exports.dots;
   return {
     dimension,
     pieces,
@@ -347,7 +367,7 @@ export function createVectorKernel(
     simd: true,
     pieceDots(vector) {
       query.set(vector);
-      exports.dots(piecesOffset, queryOffset, dotsOffset, pieceRows, dimension);
+      rowDots(piecesOffset, queryOffset, dotsOffset, pieceRows, dimension);
       return dots;
     },
     pieceDotsInRanges(vector, ranges) {
@@ -356,13 +376,7 @@ export function createVectorKernel(
         const start = ranges[index]!;
         const rows = ranges[index + 1]! - start;
         if (rows <= 0) continue;
-        exports.dots(
-          piecesOffset + start * bytesPerRow,
-          queryOffset,
-          dotsOffset + start * 4,
-          rows,
-          dimension,
-        );
+        rowDots(piecesOffset + start * bytesPerRow, queryOffset, dotsOffset + start * 4, rows, dimension);
       }
       return dots;
     },
