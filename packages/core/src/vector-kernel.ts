@@ -36,7 +36,7 @@ const op = {
   localTee: (index: number) => [0x22, index],
   i32Const: (value: number) => [0x41, ...signedLeb(value)],
   i32Add: [0x6a],
-  i32Sub: [0x6b],
+  i32Multiply: [0x6c],
   i32LessThanUnsigned: [0x49],
   i32EqualZero: [0x45],
   f32Load: [0x2a, 2, 0],
@@ -84,6 +84,19 @@ const vector = (items: number[][]) => [...unsignedLeb(items.length), ...items.fl
 const name = (text: string) => vector([...text].map((character) => [character.charCodeAt(0)]));
 const section = (id: number, bytes: number[]) => [id, ...unsignedLeb(bytes.length), ...bytes];
 
+// Instruction runs both kernels share.
+/** `local += amount` (i32). */
+const increment = (local: number, amount: number) => [
+  ...op.localGet(local),
+  ...op.i32Const(amount),
+  ...op.i32Add,
+  ...op.localSet(local),
+];
+/** Opens the loop over rows: leaves when the row count (param 3) reaches 0. */
+const rowLoopStart = [...op.block, ...op.loop, ...op.localGet(3), ...op.i32EqualZero, ...op.brIf(1)];
+/** Closes it: one row fewer, back to the top, then closes the loop, the block and the function. */
+const rowLoopEnd = [...increment(3, -1), ...op.br(0), ...op.end, ...op.end, ...op.end];
+
 // dots(matrix, query, out, rows, dimension): out[r] = matrix[r] · query. Locals: 5 column, 6 query cursor,
 // 7… one f32x4 sum per accumulator. Several accumulators step 4 × accumulators columns at a time, so the adds
 // of one row no longer wait on each other (the dimension must be a multiple of that step).
@@ -94,11 +107,7 @@ function dotsBody(accumulators: number): number[] {
   for (const sum of sums.slice(1)) horizontalSum.push(...op.localGet(sum), ...op.f32x4Add);
   horizontalSum.push(...op.localTee(sums[0]!));
   return [
-    ...op.block,
-    ...op.loop,
-    ...op.localGet(3),
-    ...op.i32EqualZero,
-    ...op.brIf(1),
+    ...rowLoopStart,
     ...sums.flatMap((sum) => [...op.v128Zero, ...op.localSet(sum)]),
     ...op.i32Const(0),
     ...op.localSet(5),
@@ -115,14 +124,8 @@ function dotsBody(accumulators: number): number[] {
       ...op.f32x4Add,
       ...op.localSet(sum),
     ]),
-    ...op.localGet(0),
-    ...op.i32Const(4 * step),
-    ...op.i32Add,
-    ...op.localSet(0),
-    ...op.localGet(6),
-    ...op.i32Const(4 * step),
-    ...op.i32Add,
-    ...op.localSet(6),
+    ...increment(0, 4 * step),
+    ...increment(6, 4 * step),
     ...op.localGet(5),
     ...op.i32Const(step),
     ...op.i32Add,
@@ -144,18 +147,8 @@ function dotsBody(accumulators: number): number[] {
     ...op.f32Add,
     ...op.f32Add,
     ...op.f32Store,
-    ...op.localGet(2),
-    ...op.i32Const(4),
-    ...op.i32Add,
-    ...op.localSet(2),
-    ...op.localGet(3),
-    ...op.i32Const(1),
-    ...op.i32Sub,
-    ...op.localSet(3),
-    ...op.br(0),
-    ...op.end,
-    ...op.end,
-    ...op.end,
+    ...increment(2, 4),
+    ...rowLoopEnd,
   ];
 }
 
@@ -165,11 +158,7 @@ const wideAccumulators = 4;
 // weightedSum(matrix, weights, out, rows, dimension, threshold): out += Σ weights[r]·matrix[r] over
 // rows whose weight exceeds threshold. Locals: 6 column, 7 weight splat, 8 out cursor.
 const weightedSumBody = [
-  ...op.block,
-  ...op.loop,
-  ...op.localGet(3),
-  ...op.i32EqualZero,
-  ...op.brIf(1),
+  ...rowLoopStart,
   ...op.localGet(1),
   ...op.f32Load,
   ...op.localGet(5),
@@ -192,16 +181,13 @@ const weightedSumBody = [
   ...op.localGet(6),
   ...op.i32Const(4),
   // Row offset = column × 4 bytes: column counts floats, so scale once here.
-  ...[0x6c],
+  ...op.i32Multiply,
   ...op.i32Add,
   ...op.v128Load,
   ...op.f32x4Multiply,
   ...op.f32x4Add,
   ...op.v128Store,
-  ...op.localGet(8),
-  ...op.i32Const(16),
-  ...op.i32Add,
-  ...op.localSet(8),
+  ...increment(8, 16),
   ...op.localGet(6),
   ...op.i32Const(4),
   ...op.i32Add,
@@ -214,21 +200,11 @@ const weightedSumBody = [
   ...op.localGet(0),
   ...op.localGet(4),
   ...op.i32Const(4),
-  ...[0x6c],
+  ...op.i32Multiply,
   ...op.i32Add,
   ...op.localSet(0),
-  ...op.localGet(1),
-  ...op.i32Const(4),
-  ...op.i32Add,
-  ...op.localSet(1),
-  ...op.localGet(3),
-  ...op.i32Const(1),
-  ...op.i32Sub,
-  ...op.localSet(3),
-  ...op.br(0),
-  ...op.end,
-  ...op.end,
-  ...op.end,
+  ...increment(1, 4),
+  ...rowLoopEnd,
 ];
 
 function assembleModule(): Uint8Array {
