@@ -6,19 +6,15 @@ import {
 } from '@anthropic-ai/sdk';
 import {
   ProviderError,
+  type ProviderErrorContext,
   retriesSpent,
   retryAfterSeconds,
   transportFailure,
   UserplugError,
 } from '@userplug/core';
 
-/** What the error message may name. */
-export interface AnthropicErrorContext {
-  /** The model called. */
-  model: string;
-  /** The retries the SDK was allowed, already spent when a retryable error arrives. */
-  maxRetries: number;
-}
+/** What the error message may name: the model called and the retries the SDK was allowed. */
+export type AnthropicErrorContext = ProviderErrorContext;
 
 const provider = 'anthropic';
 const identity = { provider, vendor: 'Anthropic', baseUrlVariable: 'ANTHROPIC_BASE_URL' };

@@ -69,6 +69,7 @@ export {
   personalizeWithinBudget,
 } from './personalize-within-budget.js';
 export {
+  type ProviderErrorContext,
   type ProviderIdentity,
   retriesSpent,
   retryAfterSeconds,

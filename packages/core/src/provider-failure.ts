@@ -13,6 +13,14 @@ export function retriesSpent(maxRetries: number): string {
   return `after ${maxRetries} ${maxRetries === 1 ? 'retry' : 'retries'} (raise \`maxRetries\` to retry more)`;
 }
 
+/** What a hosted adapter's error message may name. */
+export interface ProviderErrorContext {
+  /** The model called. */
+  model: string;
+  /** The retries the SDK was allowed, already spent when a retryable error arrives. */
+  maxRetries: number;
+}
+
 /** Who failed, for {@link transportFailure}. */
 export interface ProviderIdentity {
   /** Stable provider id, such as `openai`. */

@@ -1,5 +1,6 @@
 import {
   ProviderError,
+  type ProviderErrorContext,
   retriesSpent,
   retryAfterSeconds,
   transportFailure,
@@ -7,13 +8,8 @@ import {
 } from '@userplug/core';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
-/** What the error message may name. */
-export interface OpenAIErrorContext {
-  /** The model called. */
-  model: string;
-  /** The retries the SDK was allowed, already spent when a retryable error arrives. */
-  maxRetries: number;
-}
+/** What the error message may name: the model called and the retries the SDK was allowed. */
+export type OpenAIErrorContext = ProviderErrorContext;
 
 const provider = 'openai';
 const identity = { provider, vendor: 'OpenAI', baseUrlVariable: 'OPENAI_BASE_URL' };
@@ -45,42 +41,8 @@ export function normalizeOpenAIError(error: unknown, context: OpenAIErrorContext
     };
     const reason = apiMessage(error);
     const where = `${status === undefined ? 'OpenAI sent an error' : `OpenAI answered ${status}`}${requestId ? ` (request ${requestId})` : ''}`;
-    if (status === 401) {
-      return new ProviderError(
-        `${where}: the API key was rejected (${reason}). Pass a valid \`apiKey\` or set OPENAI_API_KEY.`,
-        { ...details, retryable: false },
-        { cause: error },
-      );
-    }
-    if (status === 403) {
-      return new ProviderError(
-        `${where}: access denied (${reason}). Check that the key's project may use model "${context.model}".`,
-        { ...details, retryable: false },
-        { cause: error },
-      );
-    }
-    if (status === 404) {
-      return new ProviderError(
-        `${where}: not found (${reason}). Check \`model\` ("${context.model}") and \`baseURL\`.`,
-        { ...details, retryable: false },
-        { cause: error },
-      );
-    }
-    if (status === 429) {
-      if (error.code === 'insufficient_quota') {
-        return new ProviderError(
-          `${where}: the account is out of quota (${reason}). Add credits or raise the limit on the billing page.`,
-          { ...details, retryable: false },
-          { cause: error },
-        );
-      }
-      const wait = retryAfterSeconds(error.headers);
-      return new ProviderError(
-        `${where}: rate limited ${retries}${wait === undefined ? '' : `; the API asked to wait ${wait} s`} (${reason}). Slow down or try again later.`,
-        { ...details, retryable: true },
-        { cause: error },
-      );
-    }
+    const fail = (message: string, retryable: boolean) =>
+      new ProviderError(`${where}: ${message}`, { ...details, retryable }, { cause: error });
     if (status === undefined) {
       return new ProviderError(
         `${where} mid-stream (${reason}); the answer was cut off. Try again.`,
@@ -88,17 +50,40 @@ export function normalizeOpenAIError(error: unknown, context: OpenAIErrorContext
         { cause: error },
       );
     }
-    if (status >= 500 || status === 408 || status === 409) {
-      return new ProviderError(
-        `${where}: server error ${retries} (${reason}). Try again later.`,
-        { ...details, retryable: true },
-        { cause: error },
+    if (status === 401) {
+      return fail(
+        `the API key was rejected (${reason}). Pass a valid \`apiKey\` or set OPENAI_API_KEY.`,
+        false,
       );
     }
-    return new ProviderError(
-      `${where}: the request was refused (${reason}). Fix the request; sending it again will fail the same way.`,
-      { ...details, retryable: false },
-      { cause: error },
+    if (status === 403) {
+      return fail(
+        `access denied (${reason}). Check that the key's project may use model "${context.model}".`,
+        false,
+      );
+    }
+    if (status === 404) {
+      return fail(`not found (${reason}). Check \`model\` ("${context.model}") and \`baseURL\`.`, false);
+    }
+    if (status === 429) {
+      if (error.code === 'insufficient_quota') {
+        return fail(
+          `the account is out of quota (${reason}). Add credits or raise the limit on the billing page.`,
+          false,
+        );
+      }
+      const wait = retryAfterSeconds(error.headers);
+      return fail(
+        `rate limited ${retries}${wait === undefined ? '' : `; the API asked to wait ${wait} s`} (${reason}). Slow down or try again later.`,
+        true,
+      );
+    }
+    if (status >= 500 || status === 408 || status === 409) {
+      return fail(`server error ${retries} (${reason}). Try again later.`, true);
+    }
+    return fail(
+      `the request was refused (${reason}). Fix the request; sending it again will fail the same way.`,
+      false,
     );
   }
   const message = error instanceof Error ? error.message : String(error);
