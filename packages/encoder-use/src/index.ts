@@ -1,10 +1,19 @@
-export { createUseEncoder, type UseEncoderSettings, useEncoderId } from './create-use-encoder.js';
+export type { UsePrecision } from './convert-use-graph.js';
+export {
+  createUseEncoder,
+  type UseEncoder,
+  type UseEncoderSettings,
+  useEncoderId,
+  useInt8EncoderId,
+} from './create-use-encoder.js';
+export type { UseRuntime } from './create-use-onnx-runner.js';
 export {
   countUseTokens,
   createUseTokenizer,
   tokenizeForUse,
   type UseTokenizerSettings,
 } from './create-use-tokenizer.js';
+export { defaultUseCacheDirectory } from './prepare-use-onnx-model.js';
 export {
   createSentencepieceTokenizer,
   normalizeForSentencepiece,
