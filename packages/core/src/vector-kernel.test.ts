@@ -75,7 +75,11 @@ describe('createVectorKernel', () => {
 
   it('gives the same rows through the row accessors as through the matrices', () => {
     const kernel = createVectorKernel(2, 2, 8, false);
-    kernel.setPieceRow(1, Float32Array.from({ length: 16 }, (_, index) => index), 8);
+    kernel.setPieceRow(
+      1,
+      Float32Array.from({ length: 16 }, (_, index) => index),
+      8,
+    );
     kernel.setItemRow(0, Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
     expect(Array.from(kernel.pieces.subarray(8))).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
     expect(Array.from(kernel.pieceRow(1))).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
@@ -152,7 +156,9 @@ describe('createQuantizedVectorKernel', () => {
         }
         expect(Math.abs(partial[row]! - expected)).toBeLessThan(2e-4);
       }
-      const weights = Float64Array.from({ length: itemRows }, (_, row) => (row % 3 === 0 ? 0 : Math.abs(random())));
+      const weights = Float64Array.from({ length: itemRows }, (_, row) =>
+        row % 3 === 0 ? 0 : Math.abs(random()),
+      );
       const sum = kernel.weightedItemSum(weights, 0.1);
       const restoredItems = Array.from({ length: itemRows }, (_, row) => kernel.itemRow(row));
       for (let column = 0; column < dimension; column++) {
@@ -176,4 +182,3 @@ describe('createQuantizedVectorKernel', () => {
     expect(dots[1]).toBeCloseTo(dimension, 1);
   });
 });
-

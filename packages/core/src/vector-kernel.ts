@@ -220,7 +220,6 @@ const weightedSumBody = [
   ...rowLoopEnd,
 ];
 
-
 /** Columns one step of the int8 dot-product loop reads; int8 kernels need dimensions that are multiples of it. */
 const int8Step = 32;
 
@@ -700,7 +699,8 @@ export function createQuantizedVectorKernel(
     for (let row = start; row < end; row++) {
       const offset = row * dimension;
       let total = 0;
-      for (let column = 0; column < dimension; column++) total += pieceCodes[offset + column]! * vector[column]!;
+      for (let column = 0; column < dimension; column++)
+        total += pieceCodes[offset + column]! * vector[column]!;
       dots[row] = total * pieceScales[row]!;
     }
   }

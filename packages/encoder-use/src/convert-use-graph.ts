@@ -1,15 +1,10 @@
 import { type OnnxTypes, onnx } from './onnx-proto.js';
+import { converterVersion, type UsePrecision } from './use-graph-version.js';
 import type { UseModelArtifacts } from './use-model-files.js';
 
 // Converts the USE-lite TF.js graph model, op by op, into an ONNX graph with the same inputs (`indices` [N, 2]
 // and `values` [N], the sparse token ids) and the same output ([texts, 512], unit rows). This module reports
 // plain Errors; the encoder wraps them.
-
-/** Bump when the converter's output changes, so graphs cached by an older converter are rebuilt. */
-export const converterVersion = 1;
-
-/** `fp32`: the weights as they are. `int8`: matrix weights quantized per output column, activations per call. */
-export type UsePrecision = 'fp32' | 'int8';
 
 /** The ONNX opset the converted graph declares. */
 export const converterOpset = 17;

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { type Encoder, InvalidArgumentError } from '@userplug/core';
-import type { UsePrecision } from './convert-use-graph.js';
 import { createTokenBatchEncoder, positiveInteger } from './create-token-batch-encoder.js';
 import { createUseOnnxRunner, type UseOnnxRunner, type UseRuntime } from './create-use-onnx-runner.js';
 import {
@@ -8,6 +7,7 @@ import {
   type PreparedUseOnnxModel,
   prepareUseOnnxModel,
 } from './prepare-use-onnx-model.js';
+import type { UsePrecision } from './use-graph-version.js';
 
 /** Settings of {@link createUseEncoder}. Every field is optional. */
 export interface UseEncoderSettings {

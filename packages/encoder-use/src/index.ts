@@ -1,4 +1,3 @@
-export type { UsePrecision } from './convert-use-graph.js';
 export {
   createUseEncoder,
   type UseEncoder,
@@ -21,3 +20,4 @@ export {
   type SentencepieceTokenizer,
   type SentencepieceTokenizerSettings,
 } from './sentencepiece-tokenizer.js';
+export type { UsePrecision } from './use-graph-version.js';

@@ -7,7 +7,9 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,14 +44,14 @@ function seededCache(name: string): { directory: string; path: string } {
   mkdirSync(directory, { recursive: true });
   const path = join(directory, reference.path.split('/').pop()!);
   copyFileSync(reference.path, path);
-  copyFileSync(`${reference.path}.sha256`, `${path}.sha256`);
+  copyFileSync(`${reference.path}.sha1`, `${path}.sha1`);
   return { directory, path };
 }
 
 describe('prepareUseOnnxModel', () => {
   it('converts once, then reads the cached graph named by the weights hash and converter version', async () => {
     expect(reference.path).toMatch(/use-lite-[0-9a-f]{16}-c1-fp32\.onnx$/);
-    expect(readFileSync(`${reference.path}.sha256`, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(readFileSync(`${reference.path}.sha1`, 'utf8')).toMatch(/^[0-9a-f]{40}\n$/);
     const { directory } = seededCache('again');
     const again = await prepareUseOnnxModel({ modelDirectory, cacheDirectory: directory, precision: 'fp32' });
     expect(again.fromCache).toBe(true);
@@ -90,16 +92,16 @@ describe('prepareUseOnnxModel', () => {
 
   it('rebuilds a graph whose checksum file is missing, and ignores stray temporary files', async () => {
     const { directory, path } = seededCache('unchecked');
-    rmSync(`${path}.sha256`);
+    rmSync(`${path}.sha1`);
     writeFileSync(`${path}.tmp-999-abcd1234`, 'half a file');
     const result = await prepareUseOnnxModel({
       modelDirectory,
       cacheDirectory: directory,
       precision: 'fp32',
     });
-    expect(result.rebuiltBecause).toMatch(/sha256 is missing/);
-    expect(readFileSync(`${path}.sha256`, 'utf8').trim()).toBe(
-      readFileSync(`${reference.path}.sha256`, 'utf8').trim(),
+    expect(result.rebuiltBecause).toMatch(/sha1 is missing/);
+    expect(readFileSync(`${path}.sha1`, 'utf8').trim()).toBe(
+      readFileSync(`${reference.path}.sha1`, 'utf8').trim(),
     );
   });
 
@@ -141,9 +143,41 @@ describe('prepareUseOnnxModel', () => {
     const [first, second] = outputs.map(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!));
     expect(first.head).toEqual(second.head);
     expect([first.fromCache, second.fromCache]).toContain(false);
+    const graph = reference.path.split('/').pop()!;
     const files = readdirSync(directory).sort();
-    expect(files).toEqual([reference.path.split('/').pop(), `${reference.path.split('/').pop()}.sha256`]);
+    expect(files).toEqual([graph, `${graph}.sha1`, expect.stringMatching(/^weights-[0-9a-f]{16}\.json$/)]);
     expect(readFileSync(join(directory, files[0]!)).equals(Buffer.from(reference.bytes))).toBe(true);
+  });
+});
+
+describe('the remembered weights hash', () => {
+  it('skips reading the shards while their sizes and times are unchanged, and reads them again once they change', async () => {
+    const directory = join(scratch, 'memo-model');
+    mkdirSync(directory);
+    for (const file of readdirSync(modelDirectory))
+      copyFileSync(join(modelDirectory, file), join(directory, file));
+    const shard = join(directory, 'group1-shard2of7');
+    // Whole seconds, so setting the same time again restores it exactly.
+    const time = new Date(Math.floor(statSync(shard).mtimeMs / 1000) * 1000);
+    utimesSync(shard, time, time);
+    const cacheDirectory = join(scratch, 'memo-cache');
+    const settings = { modelDirectory: directory, cacheDirectory, precision: 'fp32' as const };
+    expect((await prepareUseOnnxModel(settings)).fromCache).toBe(false);
+    const memoFile = readdirSync(cacheDirectory).find((file) => file.startsWith('weights-'))!;
+    const memo = JSON.parse(readFileSync(join(cacheDirectory, memoFile), 'utf8'));
+    expect(memo.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // Same size and time, different bytes: not read, so the cached graph is used (what a reinstall never does).
+    writeFileSync(shard, Buffer.alloc(statSync(shard).size, 7));
+    utimesSync(shard, time, time);
+    expect((await prepareUseOnnxModel(settings)).fromCache).toBe(true);
+
+    // A new time: the files are read and hashed again, so the changed weights get their own graph.
+    utimesSync(shard, time, new Date(time.getTime() + 60_000));
+    const changed = await prepareUseOnnxModel(settings);
+    expect(changed.fromCache).toBe(false);
+    expect(changed.path).not.toBe(reference.path.replace(join(scratch, 'first'), cacheDirectory));
+    expect(JSON.parse(readFileSync(join(cacheDirectory, memoFile), 'utf8')).sha256).not.toBe(memo.sha256);
   });
 });
 

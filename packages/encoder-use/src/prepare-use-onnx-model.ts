@@ -2,8 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { converterVersion, convertUseGraph, type UsePrecision } from './convert-use-graph.js';
-import { readUseModelArtifacts, useModelInstallHint } from './use-model-files.js';
+import { converterVersion, type UsePrecision } from './use-graph-version.js';
+import {
+  fingerprintUseModelFiles,
+  readUseModelArtifacts,
+  type UseModelArtifacts,
+  useModelInstallHint,
+} from './use-model-files.js';
 
 // Plain Errors here; the encoder wraps them in EncoderError.
 
@@ -51,11 +56,12 @@ export function useOnnxCachePath(
   );
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+// The checksum only detects damage, so the fastest hardware-accelerated digest will do.
+function checksum(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('hex');
 }
 
-/** Reads a cached graph and checks it against its `.sha256` file; returns why it is unusable instead. */
+/** Reads a cached graph and checks it against its `.sha1` file; returns why it is unusable instead. */
 async function readCached(path: string): Promise<{ bytes: Uint8Array } | { problem: string | undefined }> {
   let bytes: Uint8Array;
   let expected: string;
@@ -65,15 +71,45 @@ async function readCached(path: string): Promise<{ bytes: Uint8Array } | { probl
     return { problem: undefined };
   }
   try {
-    expected = (await readFile(`${path}.sha256`, 'utf8')).trim();
+    expected = (await readFile(`${path}.sha1`, 'utf8')).trim();
   } catch {
     // Another process may be between writing the graph and its checksum: converting again is safe.
-    return { problem: `${path}.sha256 is missing` };
+    return { problem: `${path}.sha1 is missing` };
   }
-  const actual = sha256(bytes);
-  if (actual !== expected)
+  if (checksum(bytes) !== expected) {
     return { problem: `${path} does not match its checksum (damaged or partly written)` };
+  }
   return { bytes };
+}
+
+/**
+ * The SHA-256 of the TF.js files, remembered in the cache folder next to their sizes and modification times, so a
+ * start with unchanged files reads none of the 28 MB of shards. Returns the files when it had to read them.
+ */
+async function weightsSha256(
+  modelDirectory: string,
+  cacheDirectory: string,
+): Promise<{ sha256: string; artifacts?: UseModelArtifacts }> {
+  const folderKey = createHash('sha1').update(modelDirectory).digest('hex').slice(0, 16);
+  const memoPath = join(cacheDirectory, `weights-${folderKey}.json`);
+  let fingerprint: string | undefined;
+  try {
+    fingerprint = await fingerprintUseModelFiles(modelDirectory);
+    const memo = JSON.parse(await readFile(memoPath, 'utf8')) as { fingerprint?: string; sha256?: string };
+    if (memo.fingerprint === fingerprint && typeof memo.sha256 === 'string') return { sha256: memo.sha256 };
+  } catch {
+    // No memo yet, or files to report on: the full read below says what is wrong.
+  }
+  const artifacts = await readUseModelArtifacts(modelDirectory);
+  if (fingerprint !== undefined) {
+    try {
+      await mkdir(cacheDirectory, { recursive: true });
+      await writeAtomically(memoPath, JSON.stringify({ fingerprint, sha256: artifacts.sha256 }));
+    } catch {
+      // A read-only cache only costs the hash on every start.
+    }
+  }
+  return { sha256: artifacts.sha256, artifacts };
 }
 
 /** Writes `bytes` to `path` through a temporary file and a rename, so no reader ever sees half a file. */
@@ -90,22 +126,33 @@ async function writeAtomically(path: string, bytes: Uint8Array | string): Promis
 
 /**
  * The USE-lite ONNX graph for `precision`: read from the cache when a valid copy exists, else converted from the
- * TF.js weights and written to the cache (graph first, then its checksum, each atomically). Two processes
+ * TF.js weights and written to the cache (graph first, then its SHA-1 checksum, each atomically). Two processes
  * converting at once write identical bytes, so either rename wins. A damaged cache file is rebuilt. When the
  * cache folder cannot be written, the graph is converted in memory on every start.
  */
 export async function prepareUseOnnxModel(
   settings: PrepareUseOnnxModelSettings,
 ): Promise<PreparedUseOnnxModel> {
-  const artifacts = await readUseModelArtifacts(settings.modelDirectory);
-  const path = useOnnxCachePath(settings.cacheDirectory, artifacts.sha256, settings.precision);
-  const cached = await readCached(path);
+  const identity = await weightsSha256(settings.modelDirectory, settings.cacheDirectory);
+  const cachedPath = useOnnxCachePath(settings.cacheDirectory, identity.sha256, settings.precision);
+  const cached = await readCached(cachedPath);
   if ('bytes' in cached) {
-    return { bytes: cached.bytes, path, fromCache: true, convertMilliseconds: 0, rebuiltBecause: undefined };
+    return {
+      bytes: cached.bytes,
+      path: cachedPath,
+      fromCache: true,
+      convertMilliseconds: 0,
+      rebuiltBecause: undefined,
+    };
   }
+  // Named by the files read now, in case they changed without changing size or time.
+  const artifacts = identity.artifacts ?? (await readUseModelArtifacts(settings.modelDirectory));
+  const path = useOnnxCachePath(settings.cacheDirectory, artifacts.sha256, settings.precision);
   const started = performance.now();
   let converted: Uint8Array;
   try {
+    // Loaded only to convert: onnx-proto costs a cached start about 50 ms.
+    const { convertUseGraph } = await import('./convert-use-graph.js');
     converted = convertUseGraph(artifacts, { precision: settings.precision }).bytes;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -120,7 +167,7 @@ export async function prepareUseOnnxModel(
   try {
     await mkdir(settings.cacheDirectory, { recursive: true });
     await writeAtomically(path, converted);
-    await writeAtomically(`${path}.sha256`, `${sha256(converted)}\n`);
+    await writeAtomically(`${path}.sha1`, `${checksum(converted)}\n`);
   } catch {
     written = undefined;
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { SentencepieceEntry } from './sentencepiece-tokenizer.js';
@@ -54,6 +54,18 @@ export function resolveUseModelDirectory(override?: string): string {
 
 function requireFile(path: string): void {
   if (!existsSync(path)) throw new Error(`Missing model file ${path}. ${useModelInstallHint}`);
+}
+
+/** Size and modification time of model.json and every shard: changes when the weights package is reinstalled. */
+export async function fingerprintUseModelFiles(directory: string): Promise<string> {
+  const modelPath = join(directory, 'model.json');
+  requireFile(modelPath);
+  const { weightsManifest } = JSON.parse(await readFile(modelPath, 'utf8')) as {
+    weightsManifest?: { paths?: string[] }[];
+  };
+  const paths = [modelPath, ...(weightsManifest?.[0]?.paths ?? []).map((shard) => join(directory, shard))];
+  const stats = await Promise.all(paths.map((path) => stat(path)));
+  return JSON.stringify(paths.map((path, index) => [path, stats[index]!.size, stats[index]!.mtimeMs]));
 }
 
 /** Reads model.json and its weight shards from `directory`. */
