@@ -97,7 +97,7 @@ const vector = (items: number[][]) => [...unsignedLeb(items.length), ...items.fl
 const name = (text: string) => vector([...text].map((character) => [character.charCodeAt(0)]));
 const section = (id: number, bytes: number[]) => [id, ...unsignedLeb(bytes.length), ...bytes];
 
-// Instruction runs both kernels share.
+// Instruction runs the kernels share.
 /** `local += amount` (i32). */
 const increment = (local: number, amount: number) => [
   ...op.localGet(local),
@@ -109,6 +109,54 @@ const increment = (local: number, amount: number) => [
 const rowLoopStart = [...op.block, ...op.loop, ...op.localGet(3), ...op.i32EqualZero, ...op.brIf(1)];
 /** Closes it: one row fewer, back to the top, then closes the loop, the block and the function. */
 const rowLoopEnd = [...increment(3, -1), ...op.br(0), ...op.end, ...op.end, ...op.end];
+/** Starts a loop over a row's columns: column local at 0, a cursor local at the value of `from`, then the loop. */
+const columnLoopStart = (column: number, cursor: number, from: number) => [
+  ...op.i32Const(0),
+  ...op.localSet(column),
+  ...op.localGet(from),
+  ...op.localSet(cursor),
+  ...op.loop,
+];
+/** Ends it: `column += step`, back to the top while it is below the dimension (param 4). */
+const columnLoopEnd = (column: number, step: number) => [
+  ...op.localGet(column),
+  ...op.i32Const(step),
+  ...op.i32Add,
+  ...op.localTee(column),
+  ...op.localGet(4),
+  ...op.i32LessThanUnsigned,
+  ...op.brIf(0),
+  ...op.end,
+];
+/** Adds the vector sums into the first, then its four lanes into one number (f32 or i32 lane ops). */
+const horizontalSum = (
+  sums: readonly number[],
+  lanes: { add: number[]; extract: (lane: number) => number[]; addOne: number[] },
+) => [
+  ...op.localGet(sums[0]!),
+  ...sums.slice(1).flatMap((sum) => [...op.localGet(sum), ...lanes.add]),
+  ...op.localTee(sums[0]!),
+  ...lanes.extract(0),
+  ...op.localGet(sums[0]!),
+  ...lanes.extract(1),
+  ...lanes.addOne,
+  ...op.localGet(sums[0]!),
+  ...lanes.extract(2),
+  ...op.localGet(sums[0]!),
+  ...lanes.extract(3),
+  ...lanes.addOne,
+  ...lanes.addOne,
+];
+/** Opens the block of a row whose weight (at param 1) exceeds the threshold (param `threshold`). */
+const ifWeightAbove = (threshold: number) => [
+  ...op.localGet(1),
+  ...op.f32Load,
+  ...op.localGet(threshold),
+  ...op.f32GreaterThan,
+  ...op.if,
+  ...op.localGet(1),
+  ...op.f32Load,
+];
 
 // dots(matrix, query, out, rows, dimension): out[r] = matrix[r] · query. Locals: 5 column, 6 query cursor,
 // 7… one f32x4 sum per accumulator. Several accumulators step 4 × accumulators columns at a time, so the adds
@@ -116,17 +164,10 @@ const rowLoopEnd = [...increment(3, -1), ...op.br(0), ...op.end, ...op.end, ...o
 function dotsBody(accumulators: number): number[] {
   const sums = Array.from({ length: accumulators }, (_, index) => 7 + index);
   const step = 4 * accumulators;
-  const horizontalSum = [...op.localGet(sums[0]!)];
-  for (const sum of sums.slice(1)) horizontalSum.push(...op.localGet(sum), ...op.f32x4Add);
-  horizontalSum.push(...op.localTee(sums[0]!));
   return [
     ...rowLoopStart,
     ...sums.flatMap((sum) => [...op.v128Zero, ...op.localSet(sum)]),
-    ...op.i32Const(0),
-    ...op.localSet(5),
-    ...op.localGet(1),
-    ...op.localSet(6),
-    ...op.loop,
+    ...columnLoopStart(5, 6, 1),
     ...sums.flatMap((sum, index) => [
       ...op.localGet(sum),
       ...op.localGet(0),
@@ -139,26 +180,9 @@ function dotsBody(accumulators: number): number[] {
     ]),
     ...increment(0, 4 * step),
     ...increment(6, 4 * step),
-    ...op.localGet(5),
-    ...op.i32Const(step),
-    ...op.i32Add,
-    ...op.localTee(5),
-    ...op.localGet(4),
-    ...op.i32LessThanUnsigned,
-    ...op.brIf(0),
-    ...op.end,
+    ...columnLoopEnd(5, step),
     ...op.localGet(2),
-    ...horizontalSum,
-    ...op.f32x4ExtractLane(0),
-    ...op.localGet(sums[0]!),
-    ...op.f32x4ExtractLane(1),
-    ...op.f32Add,
-    ...op.localGet(sums[0]!),
-    ...op.f32x4ExtractLane(2),
-    ...op.localGet(sums[0]!),
-    ...op.f32x4ExtractLane(3),
-    ...op.f32Add,
-    ...op.f32Add,
+    ...horizontalSum(sums, { add: op.f32x4Add, extract: op.f32x4ExtractLane, addOne: op.f32Add }),
     ...op.f32Store,
     ...increment(2, 4),
     ...rowLoopEnd,
@@ -172,20 +196,10 @@ const wideAccumulators = 4;
 // rows whose weight exceeds threshold. Locals: 6 column, 7 weight splat, 8 out cursor.
 const weightedSumBody = [
   ...rowLoopStart,
-  ...op.localGet(1),
-  ...op.f32Load,
-  ...op.localGet(5),
-  ...op.f32GreaterThan,
-  ...op.if,
-  ...op.localGet(1),
-  ...op.f32Load,
+  ...ifWeightAbove(5),
   ...op.f32x4Splat,
   ...op.localSet(7),
-  ...op.i32Const(0),
-  ...op.localSet(6),
-  ...op.localGet(2),
-  ...op.localSet(8),
-  ...op.loop,
+  ...columnLoopStart(6, 8, 2),
   ...op.localGet(8),
   ...op.localGet(8),
   ...op.v128Load,
@@ -201,14 +215,7 @@ const weightedSumBody = [
   ...op.f32x4Add,
   ...op.v128Store,
   ...increment(8, 16),
-  ...op.localGet(6),
-  ...op.i32Const(4),
-  ...op.i32Add,
-  ...op.localTee(6),
-  ...op.localGet(4),
-  ...op.i32LessThanUnsigned,
-  ...op.brIf(0),
-  ...op.end,
+  ...columnLoopEnd(6, 4),
   ...op.end,
   ...op.localGet(0),
   ...op.localGet(4),
@@ -241,11 +248,7 @@ const int8DotsBody = (() => {
   return [
     ...rowLoopStart,
     ...[9, 10, 11, 12].flatMap((sum) => [...op.v128Zero, ...op.localSet(sum)]),
-    ...op.i32Const(0),
-    ...op.localSet(7),
-    ...op.localGet(1),
-    ...op.localSet(8),
-    ...op.loop,
+    ...columnLoopStart(7, 8, 1),
     ...load16(0),
     ...accumulate(9, op.i16x8ExtendLowI8x16, 0),
     ...accumulate(10, op.i16x8ExtendHighI8x16, 16),
@@ -254,33 +257,9 @@ const int8DotsBody = (() => {
     ...accumulate(12, op.i16x8ExtendHighI8x16, 48),
     ...increment(0, int8Step),
     ...increment(8, 2 * int8Step),
-    ...op.localGet(7),
-    ...op.i32Const(int8Step),
-    ...op.i32Add,
-    ...op.localTee(7),
-    ...op.localGet(4),
-    ...op.i32LessThanUnsigned,
-    ...op.brIf(0),
-    ...op.end,
+    ...columnLoopEnd(7, int8Step),
     ...op.localGet(2),
-    ...op.localGet(9),
-    ...op.localGet(10),
-    ...op.i32x4Add,
-    ...op.localGet(11),
-    ...op.i32x4Add,
-    ...op.localGet(12),
-    ...op.i32x4Add,
-    ...op.localTee(9),
-    ...op.i32x4ExtractLane(0),
-    ...op.localGet(9),
-    ...op.i32x4ExtractLane(1),
-    ...op.i32Add,
-    ...op.localGet(9),
-    ...op.i32x4ExtractLane(2),
-    ...op.localGet(9),
-    ...op.i32x4ExtractLane(3),
-    ...op.i32Add,
-    ...op.i32Add,
+    ...horizontalSum([9, 10, 11, 12], { add: op.i32x4Add, extract: op.i32x4ExtractLane, addOne: op.i32Add }),
     ...op.f32ConvertI32,
     ...op.localGet(5),
     ...op.f32Load,
@@ -313,23 +292,13 @@ const int8WeightedSumBody = (() => {
   const widen = (extend: number[]) => [...op.localGet(10), ...extend, ...op.localSet(11)];
   return [
     ...rowLoopStart,
-    ...op.localGet(1),
-    ...op.f32Load,
-    ...op.localGet(5),
-    ...op.f32GreaterThan,
-    ...op.if,
-    ...op.localGet(1),
-    ...op.f32Load,
+    ...ifWeightAbove(5),
     ...op.localGet(6),
     ...op.f32Load,
     ...op.f32Multiply,
     ...op.f32x4Splat,
     ...op.localSet(8),
-    ...op.i32Const(0),
-    ...op.localSet(7),
-    ...op.localGet(2),
-    ...op.localSet(9),
-    ...op.loop,
+    ...columnLoopStart(7, 9, 2),
     ...op.localGet(0),
     ...op.localGet(7),
     ...op.i32Add,
@@ -342,14 +311,7 @@ const int8WeightedSumBody = (() => {
     ...addQuarter(op.i32x4ExtendLowI16x8, 32),
     ...addQuarter(op.i32x4ExtendHighI16x8, 48),
     ...increment(9, 64),
-    ...op.localGet(7),
-    ...op.i32Const(16),
-    ...op.i32Add,
-    ...op.localTee(7),
-    ...op.localGet(4),
-    ...op.i32LessThanUnsigned,
-    ...op.brIf(0),
-    ...op.end,
+    ...columnLoopEnd(7, 16),
     ...op.end,
     ...op.localGet(0),
     ...op.localGet(4),
