@@ -2,7 +2,7 @@
 // cold start, memory, agreement), ingest throughput, personalize() latency and memory, store and local-LLM
 // timings. Prints a table and writes evals/results/bench.json. Medians and ratios come from this one run.
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createPersonalizer, type Encoder, loadDefaultEncoder } from '@userplug/core';
 import {
@@ -70,6 +70,7 @@ async function optional<T>(name: string, run: () => Promise<T>): Promise<T | { s
   }
 }
 
+const loadAtStart = loadavg()[0]!;
 log('Loading the default encoder…');
 const encoder = await loadDefaultEncoder();
 await encoder.encode(['warm up']);
@@ -124,6 +125,8 @@ const report = {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGigabytes: Math.round(totalmem() / 2 ** 30),
     node: process.version,
+    // One-minute load averages at the start and the end: above the core count, other jobs shared the cores.
+    loadAverage: [loadAtStart, loadavg()[0]!],
   },
   encoders: {
     note: 'One process, runs interleaved. Chat texts: 5 to 60 words (about 30 USE tokens); short: 5 to 12 words. Single query: a new 4-to-12-word prompt per call.',

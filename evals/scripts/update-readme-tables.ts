@@ -120,7 +120,7 @@ interface BenchResults {
   personalizeBefore: { results: BenchLatency[] };
   onnx: { timeToFirstTokenSpeedup: number } | null;
   targets: Record<string, number>;
-  machine: { cpus: number; cpuModel: string; node: string };
+  machine: { cpus: number; cpuModel: string; node: string; loadAverage?: [number, number] };
 }
 
 function benchResults(): BenchResults {
@@ -129,7 +129,10 @@ function benchResults(): BenchResults {
 
 function benchIntro(bench: BenchResults): string {
   const { machine } = bench;
-  return `One run on a ${machine.cpus}-core machine (${machine.cpuModel}, Node ${machine.node}), medians`;
+  const load = machine.loadAverage
+    ? `, load average ${machine.loadAverage[0].toFixed(1)} at the start and ${machine.loadAverage[1].toFixed(1)} at the end`
+    : '';
+  return `One run on a ${machine.cpus}-core machine (${machine.cpuModel}, Node ${machine.node}${load}), medians`;
 }
 
 function benchTable(): string {
@@ -242,9 +245,9 @@ function encoderTable(): string {
           bench.agreement.results.map((entry) => [
             entry.name,
             `\`${entry.id}\``,
-            entry.minimum.toFixed(6),
-            entry.percentile1.toFixed(6),
-            entry.median.toFixed(6),
+            entry.minimum.toFixed(7),
+            entry.percentile1.toFixed(7),
+            entry.median.toFixed(7),
           ]),
         );
   return `${benchIntro(bench)}, runs interleaved:\n\n${throughput}\n\n${starts}\n\n${agreement}`;
