@@ -7,14 +7,8 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { createAnthropicAdapter } from '@userplug/anthropic';
-import {
-  type HostedAdapter,
-  type HostedMessage,
-  type Persona,
-  type Personalizer,
-  readHistoryFile,
-  UserplugError,
-} from '@userplug/core';
+import { type Persona, type Personalizer, readHistoryFile, UserplugError } from '@userplug/core';
+import type { HostedAdapter, HostedMessage } from '@userplug/core/internal';
 import { createOpenAIAdapter } from '@userplug/openai';
 
 /** Options of {@link runChatbot}. */

@@ -1,23 +1,25 @@
 import Anthropic, { APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import {
-  type BudgetedPersonalization,
   createEstimatingTokenCounter,
   createPersonalizer,
+  InvalidArgumentError,
+  type Persona,
+  type PersonalizeRequest,
+  type Personalizer,
+  ProviderError,
+  type TokenCounter,
+} from '@userplug/core';
+import {
+  type BudgetedPersonalization,
   earlierMessages,
   type HostedAdapter,
   type HostedGenerateRequest,
   type HostedGenerateResult,
   type HostedStreamChunk,
   type HostedUsage,
-  InvalidArgumentError,
-  type Persona,
-  type PersonalizeRequest,
-  type Personalizer,
   type PersonalizeWarning,
-  ProviderError,
   personalizeWithinBudget,
-  type TokenCounter,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 import { z } from 'zod';
 import {
   type AnthropicModelPrice,

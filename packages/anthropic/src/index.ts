@@ -4,7 +4,7 @@ export type {
   HostedGenerateResult,
   HostedStreamChunk,
   HostedUsage,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 export {
   type AnthropicModelPrice,
   anthropicCost,

@@ -4,14 +4,13 @@ import {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
+import { ProviderError, UserplugError } from '@userplug/core';
 import {
-  ProviderError,
   type ProviderErrorContext,
   retriesSpent,
   retryAfterSeconds,
   transportFailure,
-  UserplugError,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 
 /** What the error message may name: the model called and the retries the SDK was allowed. */
 export type AnthropicErrorContext = ProviderErrorContext;

@@ -1,6 +1,15 @@
 import type { Personalizer } from './create-personalizer.js';
 import type { HistorySource } from './history-item.js';
-import type { Persona, PersonalizeWarning } from './personalize-result.js';
+import type { Persona } from './personalize-result.js';
+
+/** Transitional: the adapters' warnings before they move to `UserplugWarning`. */
+export interface PersonalizeWarning {
+  /** Stable identifier. */
+  type: string;
+  /** What happened and what to do. */
+  message: string;
+}
+
 import { InvalidArgumentError } from './userplug-error.js';
 
 /** An earlier turn of the conversation. */

@@ -58,7 +58,12 @@ describe('personalizeWithinBudget', () => {
     expect(fitted.personaTokens).toBe(model.count(fitted.result.persona.text));
     expect(fitted.personaTokens).toBeLessThanOrEqual(160);
     expect(fitted.result.persona.text).not.toBe('');
-    expect(fitted.result.warnings.map((warning) => warning.type)).toEqual(['tokenizer-mismatch']);
+    // Shrunk three-fold, the persona keeps its frame but no quote: both are said.
+    expect(fitted.result.persona.evidence).toEqual([]);
+    expect(fitted.result.warnings.map((warning) => warning.type)).toEqual([
+      'persona-truncated',
+      'tokenizer-mismatch',
+    ]);
   });
 
   it('sends no persona, and says so, when nothing fits', async () => {

@@ -1,6 +1,7 @@
 import type { PersonalizeRequest, Personalizer } from './create-personalizer.js';
-import type { Persona, PersonalizeResult, PersonalizeWarning } from './personalize-result.js';
+import type { Persona, PersonalizeResult } from './personalize-result.js';
 import { InvalidArgumentError } from './userplug-error.js';
+import type { UserplugWarning } from './userplug-warning.js';
 
 /** Options of {@link personalizeWithinBudget}. */
 export interface PersonalizeWithinBudgetOptions {
@@ -87,7 +88,7 @@ export async function personalizeWithinBudget(
   if (tokens > budget) {
     const counted = tokens;
     result = await personalizer.personalize({ ...again, budget: 0 });
-    const warnings: PersonalizeWarning[] = [...result.warnings];
+    const warnings: UserplugWarning[] = [...result.warnings];
     warnings.push({
       type: 'persona-over-budget',
       message:
@@ -115,7 +116,7 @@ export async function personalizeWithinBudget(
     }
   }
 
-  const warnings: PersonalizeWarning[] = [...result.warnings];
+  const warnings: UserplugWarning[] = [...result.warnings];
   if (shrunk) {
     warnings.push({
       type: 'tokenizer-mismatch',

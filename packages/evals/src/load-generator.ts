@@ -1,9 +1,5 @@
-import {
-  createHashingEncoder,
-  createPersonalizer,
-  type HostedAdapter,
-  InvalidArgumentError,
-} from '@userplug/core';
+import { createHashingEncoder, createPersonalizer, InvalidArgumentError } from '@userplug/core';
+import type { HostedAdapter } from '@userplug/core/internal';
 import type { Generate } from './generate.js';
 
 /** A hosted model loaded from a `--model provider:name` spec. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Persona, type PersonalizeWarning, ProviderError } from '@userplug/core';
+import { type Persona, ProviderError } from '@userplug/core';
+import type { PersonalizeWarning } from '@userplug/core/internal';
 import type { ChatTokenizer, TemplateMessage } from './chat-tokenizer.js';
 import type { EmbeddingTable } from './embedding-table.js';
 

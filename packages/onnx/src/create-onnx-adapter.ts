@@ -6,9 +6,9 @@ import {
   InvalidArgumentError,
   type Persona,
   type Personalizer,
-  type PersonalizeWarning,
   ProviderError,
 } from '@userplug/core';
+import type { PersonalizeWarning } from '@userplug/core/internal';
 import type { InferenceSession } from 'onnxruntime-node';
 import {
   buildPersonaSequence,

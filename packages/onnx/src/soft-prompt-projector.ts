@@ -1,5 +1,6 @@
-import type { Persona, PersonalizeWarning } from '@userplug/core';
+import type { Persona } from '@userplug/core';
 import { InvalidArgumentError, quoteUntrusted } from '@userplug/core';
+import type { PersonalizeWarning } from '@userplug/core/internal';
 import type { ChatTokenizer } from './chat-tokenizer.js';
 import type { EmbeddingTable } from './embedding-table.js';
 

@@ -1,22 +1,24 @@
 import {
-  type BudgetedPersonalization,
   createPersonalizer,
   createTiktokenCounter,
+  InvalidArgumentError,
+  type PersonalizeRequest,
+  type Personalizer,
+  ProviderError,
+  type TokenCounter,
+  tiktokenEncodingForModel,
+} from '@userplug/core';
+import {
+  type BudgetedPersonalization,
   earlierMessages,
   type HostedAdapter,
   type HostedGenerateRequest,
   type HostedGenerateResult,
   type HostedStreamChunk,
   type HostedUsage,
-  InvalidArgumentError,
-  type PersonalizeRequest,
-  type Personalizer,
   type PersonalizeWarning,
-  ProviderError,
   personalizeWithinBudget,
-  type TokenCounter,
-  tiktokenEncodingForModel,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { normalizeOpenAIError } from './normalize-openai-error.js';

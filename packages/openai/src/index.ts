@@ -4,7 +4,7 @@ export type {
   HostedGenerateResult,
   HostedStreamChunk,
   HostedUsage,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 export { createOpenAIAdapter, type OpenAIAdapterSettings } from './create-openai-adapter.js';
 export { normalizeOpenAIError, type OpenAIErrorContext } from './normalize-openai-error.js';
 export { findOpenAIPrice, type OpenAIModelPrice, openAICost, openAIPrices } from './openai-prices.js';

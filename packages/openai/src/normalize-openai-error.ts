@@ -1,11 +1,10 @@
+import { ProviderError, UserplugError } from '@userplug/core';
 import {
-  ProviderError,
   type ProviderErrorContext,
   retriesSpent,
   retryAfterSeconds,
   transportFailure,
-  UserplugError,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /** What the error message may name: the model called and the retries the SDK was allowed. */

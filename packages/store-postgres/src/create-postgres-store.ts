@@ -1,18 +1,20 @@
 import {
-  checkItemBatch,
-  decodeVectors,
-  encodeVectors,
   type ForgetReport,
   InvalidArgumentError,
-  mixedEncoderError,
-  requireWellFormed,
   type StoredItem,
   StoreError,
   type UpsertCounts,
   type UserplugStore,
+} from '@userplug/core';
+import {
+  checkItemBatch,
+  decodeVectors,
+  encodeVectors,
+  mixedEncoderError,
+  requireWellFormed,
   type VectorQuantization,
   vectorFormatCode,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 import pg from 'pg';
 import { postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
 import { describeServer, toPostgresStoreError } from './postgres-store-error.js';

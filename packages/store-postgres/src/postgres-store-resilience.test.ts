@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  contentHash,
-  createHashingEncoder,
-  createPersonalizer,
-  InvalidArgumentError,
-  StoreError,
-} from '@userplug/core';
+import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreError } from '@userplug/core';
+import { contentHash } from '@userplug/core/internal';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild } from '../../store-sqlite/test-support/child-process.js';

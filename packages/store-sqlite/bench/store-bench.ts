@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  contentHash,
   createHashingEncoder,
   createPersonalizer,
   type HistoryItemInput,
   type StoredItem,
   type UserplugStore,
 } from '@userplug/core';
+import { contentHash } from '@userplug/core/internal';
 import { createSqliteStore, type VectorQuantization } from '@userplug/store-sqlite';
 
 /** Settings of {@link benchStore}. Every field has a default. */

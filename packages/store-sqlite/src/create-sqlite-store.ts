@@ -1,21 +1,23 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  checkItemBatch,
-  decodeVectors,
-  encodeVectors,
   type ForgetReport,
   InvalidArgumentError,
-  mixedEncoderError,
-  requireWellFormed,
   type StoredItem,
   StoreError,
   type UpsertCounts,
-  type UserEncoder,
   type UserplugStore,
+} from '@userplug/core';
+import {
+  checkItemBatch,
+  decodeVectors,
+  encodeVectors,
+  mixedEncoderError,
+  requireWellFormed,
+  type UserEncoder,
   type VectorQuantization,
   vectorFormatCode,
-} from '@userplug/core';
+} from '@userplug/core/internal';
 import Database from 'better-sqlite3';
 import { sqliteApplicationId, sqliteMigrations } from './sqlite-migrations.js';
 import { toSqliteStoreError } from './sqlite-store-error.js';

@@ -2,13 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  contentHash,
-  createHashingEncoder,
-  createPersonalizer,
-  InvalidArgumentError,
-  StoreError,
-} from '@userplug/core';
+import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreError } from '@userplug/core';
+import { contentHash } from '@userplug/core/internal';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startChild as startChildProcess } from '../test-support/child-process.js';

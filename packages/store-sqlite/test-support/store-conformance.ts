@@ -1,12 +1,12 @@
 // Behaviour every UserplugStore must share; run against the memory, SQLite and PostgreSQL stores.
 import {
-  contentHash,
   createHashingEncoder,
   createPersonalizer,
   type StoredItem,
   StoreError,
   type UserplugStore,
 } from '@userplug/core';
+import { contentHash } from '@userplug/core/internal';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 
