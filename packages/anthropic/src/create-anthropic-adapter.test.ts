@@ -349,7 +349,11 @@ describe('createAnthropicAdapter', () => {
       budget: 200,
     });
     const first = await adapter.generate({ userId: 'ana', history, prompt: 'Weekend?' });
-    expect(first.warnings.map((warning) => warning.type)).toEqual(['token-count-unavailable']);
+    // 200 estimated tokens hold the profile but no quote: the persona says so.
+    expect(first.warnings.map((warning) => warning.type)).toEqual([
+      'persona-truncated',
+      'token-count-unavailable',
+    ]);
     expect(first.usage.personaTokenizer).toMatch(/^estimate\(/);
     expect(first.usage.personaTokens).toBeLessThanOrEqual(200);
     const countsAfterFirst = server.countRequests().length;
@@ -357,7 +361,7 @@ describe('createAnthropicAdapter', () => {
     const second = await adapter.generate({ userId: 'ana', prompt: 'Dinner?' });
     // A 404 means the gateway has no such endpoint: it is not asked again, and not retried.
     expect(server.countRequests()).toHaveLength(countsAfterFirst);
-    expect(second.warnings).toEqual([]);
+    expect(second.warnings.map((warning) => warning.type)).toEqual(['persona-truncated']);
   });
 
   it('streams text deltas through as they arrive, then usage merged from message_start and message_delta', async () => {

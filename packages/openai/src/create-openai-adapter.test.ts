@@ -208,7 +208,8 @@ describe('createOpenAIAdapter', () => {
     expect(result.usage.personaTokens).toBe(cl100k.count(result.persona.text));
     expect(result.usage.personaTokens).toBeLessThanOrEqual(120);
     expect(result.usage.costUsd).toBeUndefined();
-    expect(result.warnings.map((warning) => warning.type)).toEqual(['unknown-price']);
+    // 120 tokens hold the profile but no quote: the persona says so.
+    expect(result.warnings.map((warning) => warning.type)).toEqual(['persona-truncated', 'unknown-price']);
   });
 
   it('creates its own personalizer with core defaults, counting with the model family tokenizer', async () => {
