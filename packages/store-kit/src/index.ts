@@ -19,7 +19,7 @@ export {
   type UpsertDecision,
   type UpsertPlan,
 } from './create-store-skeleton.js';
-export { type ItemRow, type ListedItemRow, toItemRow, toStoredItem, type VectorRow } from './item-row.js';
+export type { ItemRow, ListedItemRow, VectorRow } from './item-row.js';
 export {
   decodeVectors,
   encodedLength,
