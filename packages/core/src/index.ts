@@ -63,6 +63,7 @@ export type {
   PersonalizeWarning,
   PersonaUsage,
 } from './personalize-result.js';
+export { type PersonalizeResultJson, personalizeResultToJson } from './personalize-result-json.js';
 export {
   type BudgetedPersonalization,
   type PersonalizeWithinBudgetOptions,
