@@ -259,7 +259,7 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
     routerOptions: { maxParamLength: 2048 },
     // A path that does not decode (such as a lone surrogate's bytes) gets the same JSON error as any bad request.
     frameworkErrors(error, _request, reply) {
-      reply.code(400).send({
+      (reply as FastifyReply).code(400).send({
         error: {
           type: 'invalid-request',
           message: `${error.message}. Percent-encode ids as UTF-8 (encodeURIComponent).`,
