@@ -220,7 +220,7 @@ export function createKeyStore(settings: KeyStoreSettings = {}): KeyStore {
 
   return {
     path,
-    createKey({ tenant }) {
+    async createKey({ tenant }) {
       requireTenantName(tenant);
       return change(async () => {
         let id = randomBytes(8).toString('hex');
@@ -243,7 +243,7 @@ export function createKeyStore(settings: KeyStoreSettings = {}): KeyStore {
       await readKeysFile();
       return keys.map(publicRecord);
     },
-    revokeKey(keyId) {
+    async revokeKey(keyId) {
       return change(async () => {
         const index = keys.findIndex((stored) => stored.id === keyId);
         if (index < 0) {
