@@ -35,7 +35,8 @@ ${storeOptionHelp}
   -h, --help           Show this help.
 `;
 
-function parseBudget(value: string | undefined): number | undefined {
+/** Checks a `--budget` value. */
+export function parseBudget(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const budget = Number(value);
   if (!Number.isInteger(budget) || budget < 0) {

@@ -2,7 +2,6 @@
 import {
   createHashingEncoder,
   createMemoryStore,
-  type Encoder,
   type HistoryItemInput,
   type UserplugStore,
 } from '@userplug/core';
@@ -13,9 +12,7 @@ import { createKeyStore, createUserplugServer, type UserplugServerSettings } fro
 export type ResponseJson = any;
 
 /** A started test server, its keys and what it logged. */
-export async function startTestServer(
-  settings: Partial<UserplugServerSettings> & { encoder?: Encoder } = {},
-) {
+export async function startTestServer(settings: Partial<UserplugServerSettings> = {}) {
   const store: UserplugStore = settings.store ?? createMemoryStore();
   const keys = settings.keys ?? createKeyStore({ scryptCost: 1024 });
   const lines: string[] = [];
