@@ -43,7 +43,7 @@ export function isStoreUnavailable(error: unknown): boolean {
     // SQLSTATE classes 08 (connection exception), 57 (operator intervention: shutdown) and 53 (resources).
     if (unreachableCodes.has(code) || /^(08|57P|53)/.test(code)) return true;
     if (
-      /connection terminated|connection timeout|terminating connection/i.test(
+      /connection terminated|connection timeout|terminating connection|connection error|not queryable/i.test(
         String((cause as Error).message),
       )
     ) {
