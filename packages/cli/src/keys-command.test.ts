@@ -1,30 +1,13 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
-
-const folders: string[] = [];
-afterAll(async () => {
-  for (const folder of folders) await rm(folder, { recursive: true, force: true });
-});
-
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+import { describe, expect, it } from 'vitest';
+import { runCliInMemory, temporaryFolder } from '../test-support/run-cli-in-memory.js';
 
 describe('userplug keys', () => {
   it('creates a key (printed alone, once), lists and revokes it; the file holds only hashes, mode 0600', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-keys-'));
-    folders.push(folder);
+    const folder = await temporaryFolder('userplug-cli-keys-');
     const keys = join(folder, 'state', 'keys.json');
-    const created = await run(['keys', 'create', '--tenant', 'acme', '--keys', keys]);
+    const created = await runCliInMemory(['keys', 'create', '--tenant', 'acme', '--keys', keys]);
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^upk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$/);
     const key = created.stdout.trim();
@@ -35,16 +18,16 @@ describe('userplug keys', () => {
     expect(file).toContain(keyId);
     expect(file).not.toContain(key.slice(21));
 
-    await run(['keys', 'create', '--tenant', 'globex', '--keys', keys]);
-    const listed = await run(['keys', 'list', '--keys', keys]);
+    await runCliInMemory(['keys', 'create', '--tenant', 'globex', '--keys', keys]);
+    const listed = await runCliInMemory(['keys', 'list', '--keys', keys]);
     expect(listed.stdout).toMatch(new RegExp(`${keyId}\\s+acme\\s+\\S+\\s+active`));
     expect(listed.stdout).toMatch(/globex/);
     expect(listed.stdout).not.toContain(key);
 
-    const revoked = await run(['keys', 'revoke', keyId, '--keys', keys]);
+    const revoked = await runCliInMemory(['keys', 'revoke', keyId, '--keys', keys]);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain(`Revoked key ${keyId} of tenant "acme"`);
-    const json = JSON.parse((await run(['keys', 'list', '--keys', keys, '--json'])).stdout);
+    const json = JSON.parse((await runCliInMemory(['keys', 'list', '--keys', keys, '--json'])).stdout);
     expect(
       json.map((record: { tenant: string; revokedAt?: string }) => [
         record.tenant,
@@ -57,19 +40,18 @@ describe('userplug keys', () => {
   });
 
   it('says what is wrong: usage mistakes exit 2, failed operations 1', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-keys-'));
-    folders.push(folder);
+    const folder = await temporaryFolder('userplug-cli-keys-');
     const keys = join(folder, 'keys.json');
-    const noTenant = await run(['keys', 'create', '--keys', keys]);
+    const noTenant = await runCliInMemory(['keys', 'create', '--keys', keys]);
     expect(noTenant.code).toBe(2);
     expect(noTenant.stderr).toContain('--tenant NAME');
-    const badTenant = await run(['keys', 'create', '--tenant', 'a/b', '--keys', keys]);
+    const badTenant = await runCliInMemory(['keys', 'create', '--tenant', 'a/b', '--keys', keys]);
     expect(badTenant.code).toBe(1);
     expect(badTenant.stderr).toContain('Tenant name "a/b" is not valid');
-    const unknown = await run(['keys', 'revoke', '0123456789abcdef', '--keys', keys]);
+    const unknown = await runCliInMemory(['keys', 'revoke', '0123456789abcdef', '--keys', keys]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No key with id "0123456789abcdef"');
-    expect((await run(['keys', 'rotate', '--keys', keys])).code).toBe(2);
-    expect((await run(['keys', 'list', '--keys', keys])).stderr).toContain('No keys in');
+    expect((await runCliInMemory(['keys', 'rotate', '--keys', keys])).code).toBe(2);
+    expect((await runCliInMemory(['keys', 'list', '--keys', keys])).stderr).toContain('No keys in');
   });
 });

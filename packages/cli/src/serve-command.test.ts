@@ -1,35 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { createHashingEncoder } from '@userplug/core';
+import { describe, expect, it } from 'vitest';
 import { type ServeProcess, startServeProcess } from '../../server/test-support/serve-process.js';
-import { runCli } from './run-cli.js';
-
-const folders: string[] = [];
-afterAll(async () => {
-  for (const folder of folders) await rm(folder, { recursive: true, force: true });
-});
+import { startTestServer } from '../../server/test-support/test-server.js';
+import { runCliInMemory, temporaryFolder } from '../test-support/run-cli-in-memory.js';
 
 const sampleHistory = fileURLToPath(new URL('../../../examples/sample-history.jsonl', import.meta.url));
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
-
 /** A temporary folder with a keys file holding one key of tenant acme. */
 async function setUp() {
-  const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-serve-'));
-  folders.push(folder);
+  const folder = await temporaryFolder('userplug-cli-serve-');
   const keys = join(folder, 'keys.json');
-  const key = (await run(['keys', 'create', '--tenant', 'acme', '--keys', keys])).stdout.trim();
+  const key = (await runCliInMemory(['keys', 'create', '--tenant', 'acme', '--keys', keys])).stdout.trim();
   return { folder, keys, key, store: join(folder, 'userplug.db') };
 }
 
@@ -116,104 +100,87 @@ function expectWholeBatches(ids: readonly string[], acknowledged: readonly numbe
 
 describe('userplug serve', () => {
   it('answers personalize with exactly the JSON of `userplug personalize --json`', async () => {
-    const { keys, key, store } = await setUp();
-    const serve = await startServeProcess(['--encoder', 'hashing', '--store', store, '--keys', keys]);
-    try {
-      const items = readFileSync(sampleHistory, 'utf8')
-        .split('\n')
-        .filter((line) => line.trim().length > 0)
-        .map((line) => JSON.parse(line));
-      expect((await post(serve.url, key, '/v1/users/maya/items', { items })).status).toBe(200);
-      const prompt = 'What should I cook after a long trail run?';
-      const served = await post(serve.url, key, '/v1/users/maya/personalize', { prompt });
-      expect(served.status).toBe(200);
-      const cli = await run([
-        'personalize',
-        '--history',
-        sampleHistory,
-        '--user',
-        'maya',
-        '--encoder',
-        'hashing',
-        '--prompt',
-        prompt,
-        '--json',
-      ]);
-      expect(cli.code).toBe(0);
-      expect(served.json).toEqual(JSON.parse(cli.stdout));
-      const lines = serve.logLines().map((line) => JSON.parse(line));
-      expect(lines.filter((line) => line.msg === 'request').map((line) => line.status)).toEqual([200, 200]);
-    } finally {
-      serve.child.kill('SIGTERM');
-      expect(await serve.exited).toEqual({ code: 0, signal: null });
-    }
+    // The service's personalizer in this process, with the encoder `--encoder hashing` picks.
+    const { request, keyFor } = await startTestServer({ encoder: createHashingEncoder() });
+    const key = await keyFor('acme');
+    const items = readFileSync(sampleHistory, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim().length > 0)
+      .map((line) => JSON.parse(line));
+    expect((await request('POST', '/v1/users/maya/items', { key, body: { items } })).status).toBe(200);
+    const prompt = 'What should I cook after a long trail run?';
+    const served = await request('POST', '/v1/users/maya/personalize', { key, body: { prompt } });
+    expect(served.status).toBe(200);
+    const cli = await runCliInMemory([
+      'personalize',
+      '--history',
+      sampleHistory,
+      '--user',
+      'maya',
+      '--encoder',
+      'hashing',
+      '--prompt',
+      prompt,
+      '--json',
+    ]);
+    expect(cli.code).toBe(0);
+    expect(served.json).toEqual(JSON.parse(cli.stdout));
+    expect(served.json.persona.attributions.length).toBeGreaterThan(0);
   });
 
   it('drains on SIGTERM: the process exits 0 and every acknowledged batch is stored', async () => {
-    const { keys, key, store } = await setUp();
-    const serve = await startServeProcess([
-      '--encoder',
-      'hashing',
-      '--store',
-      store,
-      '--keys',
-      keys,
-      '--rate-limit',
-      '0',
-    ]);
-    const clients = ingestClients(serve.url, key, 4, 200);
-    // Once some batches are acknowledged, stop the server while others are in flight.
-    await acknowledgedBatches(serve, 6);
-    serve.child.kill('SIGTERM');
-    const results = await clients;
+    const { results, serve, afterRestart } = await interruptIngest({
+      signal: 'SIGTERM',
+      clients: 4,
+      size: 200,
+    });
     expect(await serve.exited).toEqual({ code: 0, signal: null });
     expect(serve.messages()).toContain('SIGTERM: draining');
     expect(serve.messages()).toContain('stopped.');
-
-    const restarted = await startServeProcess(['--encoder', 'hashing', '--store', store, '--keys', keys]);
-    try {
-      for (const { user, acknowledged, refused } of results) {
-        expect(acknowledged.length).toBeGreaterThan(0);
-        // Refused only by the drain (503) or by the closed port, never by a server error.
-        for (const reason of refused) expect(reason).toMatch(/^503$|fetch failed/);
-        expectWholeBatches(await listIds(restarted.url, key, user), acknowledged, 200);
-      }
-    } finally {
-      restarted.child.kill('SIGTERM');
-      await restarted.exited;
-    }
+    // Refused only by the drain (503) or by the closed port, never by a server error.
+    for (const { refused } of results)
+      for (const reason of refused) expect(reason).toMatch(/^503$|fetch failed/);
+    await afterRestart();
   });
 
   it('loses no acknowledged batch and keeps no partial one when killed with SIGKILL during a large ingest', async () => {
-    const { keys, key, store } = await setUp();
-    const serve = await startServeProcess([
-      '--encoder',
-      'hashing',
-      '--store',
-      store,
-      '--keys',
-      keys,
-      '--rate-limit',
-      '0',
-    ]);
-    const clients = ingestClients(serve.url, key, 3, 1000);
-    await acknowledgedBatches(serve, 4);
-    serve.child.kill('SIGKILL');
-    const results = await clients;
+    const { results, serve, afterRestart } = await interruptIngest({
+      signal: 'SIGKILL',
+      clients: 3,
+      size: 1000,
+    });
     expect((await serve.exited).signal).toBe('SIGKILL');
+    for (const { refused } of results) expect(refused).toEqual(['fetch failed']);
+    await afterRestart();
+  });
+});
 
-    const restarted = await startServeProcess(['--encoder', 'hashing', '--store', store, '--keys', keys]);
+/**
+ * Clients ingest batches into `userplug serve` until the process gets `signal` (once a few batches are
+ * acknowledged). `afterRestart` starts it again on the same store and checks that every acknowledged batch is
+ * there whole, and no batch in part.
+ */
+async function interruptIngest(options: { signal: 'SIGTERM' | 'SIGKILL'; clients: number; size: number }) {
+  const { keys, key, store } = await setUp();
+  const args = ['--encoder', 'hashing', '--store', store, '--keys', keys];
+  const serve = await startServeProcess([...args, '--rate-limit', '0']);
+  const clients = ingestClients(serve.url, key, options.clients, options.size);
+  await acknowledgedBatches(serve, options.clients + 2);
+  serve.child.kill(options.signal);
+  const results = await clients;
+  const afterRestart = async () => {
+    const restarted = await startServeProcess(args);
     try {
       expect(results.reduce((sum, { acknowledged }) => sum + acknowledged.length, 0)).toBeGreaterThanOrEqual(
-        4,
+        options.clients + 2,
       );
-      for (const { user, acknowledged, refused } of results) {
-        expect(refused).toEqual(['fetch failed']);
-        expectWholeBatches(await listIds(restarted.url, key, user), acknowledged, 1000);
+      for (const { user, acknowledged } of results) {
+        expectWholeBatches(await listIds(restarted.url, key, user), acknowledged, options.size);
       }
     } finally {
       restarted.child.kill('SIGTERM');
       await restarted.exited;
     }
-  });
-});
+  };
+  return { results, serve, afterRestart };
+}

@@ -330,6 +330,27 @@ describe('createUserplugServer: the API', () => {
     await server.close();
   });
 
+  it('answers an unexpected failure with a 500 that tells nothing, and logs it on the request’s line', async () => {
+    const memory = createMemoryStore();
+    const store: UserplugStore = {
+      ...memory,
+      id: memory.id,
+      async countItems() {
+        throw new TypeError('a bug in a store');
+      },
+    };
+    const { request, keyFor, lines } = await startTestServer({ store });
+    const key = await keyFor('acme');
+    const answer = await request('POST', '/v1/users/maya/personalize', { key, body: { prompt: 'Hi' } });
+    expect(answer.status).toBe(500);
+    expect(answer.json.error.type).toBe('internal');
+    expect(answer.json.error.message).not.toContain('a bug');
+    expect(lines).toHaveLength(1);
+    const record = JSON.parse(lines[0]!);
+    expect(record).toMatchObject({ status: 500, errorType: 'internal', error: { name: 'TypeError' } });
+    expect(record.error.stack).toContain('a bug in a store');
+  });
+
   it('serves Prometheus metrics and an OpenAPI 3.1 document of every route', async () => {
     const { request, keyFor } = await startTestServer();
     const key = await keyFor('acme');

@@ -274,21 +274,13 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
 
   const principals = new WeakMap<FastifyRequest, Principal>();
   const failures = new WeakMap<FastifyRequest, HttpProblem>();
+  // A 500's own error, for its log line: names, codes and the stack, never the request's data.
+  const crashes = new WeakMap<FastifyRequest, Error>();
   let draining = false;
 
   fastify.setErrorHandler((error, request, reply) => {
     const problem = toHttpProblem(error);
-    if (problem.status >= 500 && problem.type !== 'unavailable') {
-      // The only extra line a request can log: names and codes, never the request's data.
-      request.log.error(
-        {
-          errorName: (error as Error).name,
-          errorCode: (error as { code?: unknown }).code,
-          stack: (error as Error).stack,
-        },
-        'request failed',
-      );
-    }
+    if (problem.status >= 500 && problem.type !== 'unavailable') crashes.set(request, error as Error);
     failures.set(request, problem);
     return reply
       .code(problem.status)
@@ -325,6 +317,7 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
     metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     const principal = principals.get(request);
     const failure = failures.get(request);
+    const crash = crashes.get(request);
     request.log[status >= 500 ? 'error' : 'info'](
       {
         method: request.method,
@@ -333,17 +326,29 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         ...(principal ? { tenant: principal.tenant, keyId: principal.keyId } : {}),
         ...(failure ? { errorType: failure.type } : {}),
+        ...(crash
+          ? {
+              error: {
+                name: crash.name,
+                code: (crash as { code?: unknown }).code,
+                stack: crash.stack,
+              },
+            }
+          : {}),
       },
       'request',
     );
   });
 
-  // Everything a route does with the store runs through here, so that close() waits for it.
-  function track<T>(work: Promise<T>): Promise<T> {
+  // From its handler's start until its answer is sent, a request's work is pending: close() waits for it.
+  const settleWork = new WeakMap<FastifyRequest, () => void>();
+  function trackWork(request: FastifyRequest): void {
+    const work = new Promise<void>((resolve) => settleWork.set(request, resolve));
     pendingWork.add(work);
-    const settle = () => pendingWork.delete(work);
-    work.then(settle, settle);
-    return work;
+    void work.then(() => pendingWork.delete(work));
+  }
+  function settle(request: FastifyRequest): void {
+    settleWork.get(request)?.();
   }
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -406,8 +411,8 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
     }
   }
 
-  function principalOf(request: FastifyRequest): Principal {
-    return principals.get(request)!;
+  function tenantOf(request: FastifyRequest): string {
+    return principals.get(request)!.tenant;
   }
 
   const errorResponses = {
@@ -447,6 +452,8 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
   fastify.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate);
+      v1.addHook('preHandler', async (request) => trackWork(request));
+      v1.addHook('onSend', async (request) => settle(request));
       const api = v1.withTypeProvider<ZodTypeProvider>();
 
       api.post(
@@ -462,20 +469,17 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
             response: { 200: ingestResultSchema, ...errorResponses },
           },
         },
-        (request) =>
-          track(
-            (async () => {
-              const { tenant } = principalOf(request);
-              const result = await personalizerFor(tenant).ingest(
-                request.params.userId,
-                request.body.items as never,
-              );
-              metrics.ingestedItems.inc({ outcome: 'inserted' }, result.inserted);
-              metrics.ingestedItems.inc({ outcome: 'updated' }, result.updated);
-              metrics.ingestedItems.inc({ outcome: 'unchanged' }, result.unchanged);
-              return result;
-            })(),
-          ),
+        async (request) => {
+          const tenant = tenantOf(request);
+          const result = await personalizerFor(tenant).ingest(
+            request.params.userId,
+            request.body.items as never,
+          );
+          metrics.ingestedItems.inc({ outcome: 'inserted' }, result.inserted);
+          metrics.ingestedItems.inc({ outcome: 'updated' }, result.updated);
+          metrics.ingestedItems.inc({ outcome: 'unchanged' }, result.unchanged);
+          return result;
+        },
       );
 
       api.get(
@@ -490,29 +494,26 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
             response: { 200: itemsPageSchema, ...errorResponses },
           },
         },
-        (request) =>
-          track(
-            (async () => {
-              const { tenant } = principalOf(request);
-              const { userId } = request.params;
-              const { limit, cursor } = request.query;
-              const after = cursor === undefined ? undefined : decodeCursor(cursor);
-              const items = await listUserItems(tenant, userId);
-              if (items.length === 0) throw userNotFound(userId);
-              let start = 0;
-              if (after) {
-                // By the last id seen, so deleting items between pages skips nothing; by position when it is gone.
-                const found = items.findIndex((item) => item.id === after.lastItemId);
-                start = found >= 0 ? found + 1 : Math.min(after.position, items.length);
-              }
-              const page = items.slice(start, start + limit);
-              const end = start + page.length;
-              return {
-                items: page,
-                nextCursor: end < items.length ? encodeCursor(end, page[page.length - 1]!.id) : null,
-              };
-            })(),
-          ),
+        async (request) => {
+          const tenant = tenantOf(request);
+          const { userId } = request.params;
+          const { limit, cursor } = request.query;
+          const after = cursor === undefined ? undefined : decodeCursor(cursor);
+          const items = await listUserItems(tenant, userId);
+          if (items.length === 0) throw userNotFound(userId);
+          let start = 0;
+          if (after) {
+            // By the last id seen, so deleting items between pages skips nothing; by position when it is gone.
+            const found = items.findIndex((item) => item.id === after.lastItemId);
+            start = found >= 0 ? found + 1 : Math.min(after.position, items.length);
+          }
+          const page = items.slice(start, start + limit);
+          const end = start + page.length;
+          return {
+            items: page,
+            nextCursor: end < items.length ? encodeCursor(end, page[page.length - 1]!.id) : null,
+          };
+        },
       );
 
       api.post(
@@ -528,24 +529,21 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
             response: { 200: personalizeResultSchema, ...errorResponses },
           },
         },
-        (request) =>
-          track(
-            (async () => {
-              const { tenant } = principalOf(request);
-              const { userId } = request.params;
-              const { prompt, budget, instruction, maxAttributions } = request.body;
-              const personalizer = personalizerFor(tenant);
-              if ((await personalizer.store.countItems(userId)) === 0) throw userNotFound(userId);
-              const result = await personalizer.personalize({
-                userId,
-                prompt,
-                ...(budget === undefined ? {} : { budget }),
-                ...(instruction === undefined ? {} : { instruction }),
-                ...(maxAttributions === undefined ? {} : { maxAttributions }),
-              });
-              return personalizeResultToJson(result);
-            })(),
-          ),
+        async (request) => {
+          const tenant = tenantOf(request);
+          const { userId } = request.params;
+          const { prompt, budget, instruction, maxAttributions } = request.body;
+          const personalizer = personalizerFor(tenant);
+          if ((await personalizer.store.countItems(userId)) === 0) throw userNotFound(userId);
+          const result = await personalizer.personalize({
+            userId,
+            prompt,
+            ...(budget === undefined ? {} : { budget }),
+            ...(instruction === undefined ? {} : { instruction }),
+            ...(maxAttributions === undefined ? {} : { maxAttributions }),
+          });
+          return personalizeResultToJson(result);
+        },
       );
 
       api.delete(
@@ -559,19 +557,15 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
             response: { 200: forgetReportSchema, ...errorResponses },
           },
         },
-        (request) =>
-          track(
-            (async () => {
-              const { tenant } = principalOf(request);
-              const { userId } = request.params;
-              const report = await personalizerFor(tenant).forget(userId);
-              const erased =
-                report.itemsDeleted +
-                Object.values(report.otherDeleted).reduce((sum, count) => sum + count, 0);
-              if (erased === 0) throw userNotFound(userId);
-              return report;
-            })(),
-          ),
+        async (request) => {
+          const tenant = tenantOf(request);
+          const { userId } = request.params;
+          const report = await personalizerFor(tenant).forget(userId);
+          const erased =
+            report.itemsDeleted + Object.values(report.otherDeleted).reduce((sum, count) => sum + count, 0);
+          if (erased === 0) throw userNotFound(userId);
+          return report;
+        },
       );
 
       api.delete(
@@ -585,22 +579,19 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
             response: { 200: deleteItemResultSchema, ...errorResponses },
           },
         },
-        (request) =>
-          track(
-            (async () => {
-              const { tenant } = principalOf(request);
-              const { userId, itemId } = request.params;
-              const deleted = await personalizerFor(tenant).deleteItems(userId, [itemId]);
-              if (deleted === 0) {
-                throw new HttpProblem(
-                  404,
-                  'not-found',
-                  `User ${JSON.stringify(userId)} has no item ${JSON.stringify(itemId)}.`,
-                );
-              }
-              return { userId, itemId, deleted: true as const };
-            })(),
-          ),
+        async (request) => {
+          const tenant = tenantOf(request);
+          const { userId, itemId } = request.params;
+          const deleted = await personalizerFor(tenant).deleteItems(userId, [itemId]);
+          if (deleted === 0) {
+            throw new HttpProblem(
+              404,
+              'not-found',
+              `User ${JSON.stringify(userId)} has no item ${JSON.stringify(itemId)}.`,
+            );
+          }
+          return { userId, itemId, deleted: true as const };
+        },
       );
     },
     { prefix: '/v1' },

@@ -1,10 +1,3 @@
-export {
-  type ApiKeyRecord,
-  createKeyStore,
-  type KeyStore,
-  type KeyStoreSettings,
-  type KeyVerification,
-} from './create-key-store.js';
 export type { RateLimitSettings } from './create-rate-limiter.js';
 export {
   createUserplugServer,
@@ -12,3 +5,4 @@ export {
   type UserplugServer,
   type UserplugServerSettings,
 } from './create-userplug-server.js';
+export * from './keys.js';
