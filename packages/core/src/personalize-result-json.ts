@@ -1,11 +1,4 @@
-import type {
-  Attribution,
-  ChatMessage,
-  PersonalizeResult,
-  PersonalizeWarning,
-  PersonaUsage,
-} from './personalize-result.js';
-import type { PersonaDescriptor, PersonaEvidence } from './render-persona.js';
+import type { Persona, PersonalizeResult } from './personalize-result.js';
 
 /**
  * A personalization as JSON: what `userplug personalize --json` prints and `POST /v1/users/{userId}/personalize`
@@ -13,26 +6,15 @@ import type { PersonaDescriptor, PersonaEvidence } from './render-persona.js';
  */
 export interface PersonalizeResultJson {
   /** The persona block, a blank line, then the prompt. */
-  prompt: string;
+  prompt: PersonalizeResult['prompt'];
   /** The messages to send: the persona as the system message (when there is one), then the prompt. */
-  messages: ChatMessage[];
+  messages: PersonalizeResult['messages'];
   /** What the persona is made of. */
-  persona: {
-    /** Key phrases from the user's own history that were rendered. */
-    descriptors: PersonaDescriptor[];
-    /** Typed-signal facts (profile, then query-relevant). */
-    facts: string[];
-    /** History items quoted as evidence, in order. */
-    evidence: PersonaEvidence[];
-    /** The items with the highest attention weights, highest first. */
-    attributions: Attribution[];
-    /** True when some content did not fit the budget. */
-    truncated: boolean;
-  };
+  persona: Pick<Persona, 'descriptors' | 'facts' | 'evidence' | 'attributions' | 'truncated'>;
   /** Token accounting. */
-  usage: PersonaUsage;
+  usage: PersonalizeResult['usage'];
   /** Non-fatal problems. */
-  warnings: PersonalizeWarning[];
+  warnings: PersonalizeResult['warnings'];
 }
 
 /** The JSON form of a personalization: one serialisation for the CLI and the HTTP service. */

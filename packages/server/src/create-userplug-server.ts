@@ -241,7 +241,7 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
     return items;
   }
 
-  const log = settings.log === false ? undefined : settings.log;
+  const log = settings.log === false ? undefined : (settings.log ?? {});
   const fastify = Fastify({
     logger:
       log === undefined
