@@ -56,13 +56,13 @@ export function serverBenchTable(result: ServerBenchResult): string {
   const { machine, personalize, ingest, soak } = result;
   const rows = [
     [
-      `personalize, ${result.seed.items.toLocaleString('en')}-item user, concurrency ${personalize.connections}, ${personalize.durationSeconds} s`,
+      `personalize, ${result.seed.items.toLocaleString('en')}-item user, concurrency ${personalize.connections}, ${Math.round(personalize.durationSeconds)} s`,
       `${personalize.requestsPerSecond.toFixed(1)} req/s`,
       milliseconds(personalize),
       String(personalize.serverErrors),
     ],
     [
-      `ingest, ${ingest.connections} clients into ${ingest.connections} users, ${ingest.itemsPerRequest} new items a request, ${ingest.durationSeconds} s`,
+      `ingest, ${ingest.connections} clients into ${ingest.connections} users, ${ingest.itemsPerRequest} new items a request, ${Math.round(ingest.durationSeconds)} s`,
       `${ingest.requestsPerSecond.toFixed(1)} req/s (${Math.round(ingest.itemsPerSecond ?? 0)} items/s)`,
       milliseconds(ingest),
       String(ingest.serverErrors),
