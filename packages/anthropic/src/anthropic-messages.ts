@@ -50,7 +50,9 @@ const messageSchema = z.object({
 const eventSchema = z.object({
   type: z.string(),
   index: z.number().nullish(),
-  message: z.object({ id: z.string().nullish(), model: z.string().nullish(), usage: usageSchema.nullish() }).nullish(),
+  message: z
+    .object({ id: z.string().nullish(), model: z.string().nullish(), usage: usageSchema.nullish() })
+    .nullish(),
   content_block: blockSchema.nullish(),
   delta: z
     .object({
@@ -183,7 +185,11 @@ function toolCallOf(block: z.infer<typeof blockSchema>, input: string): ToolCall
 }
 
 /** Sends a body and reads the whole answer. */
-export async function createMessage(client: Anthropic, body: MessagesBody, signal: AbortSignal): Promise<VendorAnswer> {
+export async function createMessage(
+  client: Anthropic,
+  body: MessagesBody,
+  signal: AbortSignal,
+): Promise<VendorAnswer> {
   const response: unknown = await client.messages.create(
     body as unknown as Anthropic.MessageCreateParamsNonStreaming,
     { signal },
@@ -232,7 +238,8 @@ export async function* streamMessage(
     } else if (event.type === 'content_block_start' && event.content_block?.type === 'tool_use') {
       toolBlocks.set(index, { block: event.content_block, input: '' });
     } else if (event.type === 'content_block_delta') {
-      if (event.delta?.type === 'text_delta' && event.delta.text) yield { type: 'text-delta', text: event.delta.text };
+      if (event.delta?.type === 'text_delta' && event.delta.text)
+        yield { type: 'text-delta', text: event.delta.text };
       const tool = toolBlocks.get(index);
       if (event.delta?.type === 'input_json_delta' && tool) tool.input += event.delta.partial_json ?? '';
     } else if (event.type === 'content_block_stop') {
@@ -245,11 +252,19 @@ export async function* streamMessage(
       if (event.delta?.stop_reason) stopReason = event.delta.stop_reason;
       // message_delta carries cumulative counts; a null one keeps message_start's value.
       const merged: ProviderUsage = { ...usage };
-      for (const [key, value] of Object.entries(event.usage ?? {}) as Array<[keyof ProviderUsage, number | null]>) {
+      for (const [key, value] of Object.entries(event.usage ?? {}) as Array<
+        [keyof ProviderUsage, number | null]
+      >) {
         if (value !== null && value !== undefined) merged[key] = value;
       }
       usage = merged;
     }
   }
-  return { rawFinishReason: stopReason, usage: reportedUsage(usage), responseId, modelId, warnings: refusals(stopReason) };
+  return {
+    rawFinishReason: stopReason,
+    usage: reportedUsage(usage),
+    responseId,
+    modelId,
+    warnings: refusals(stopReason),
+  };
 }

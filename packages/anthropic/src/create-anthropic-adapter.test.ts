@@ -416,7 +416,13 @@ describe('createAnthropicAdapter', () => {
     const chunks = [];
     for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?' }))
       chunks.push(item);
-    expect(chunks.map((item) => item.type)).toEqual(['persona', 'text-delta', 'text-delta', 'text-delta', 'finish']);
+    expect(chunks.map((item) => item.type)).toEqual([
+      'persona',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'finish',
+    ]);
     expect(chunks.flatMap((item) => (item.type === 'text-delta' ? [item.text] : []))).toEqual([
       'Try the ',
       'canyon trail',
@@ -467,8 +473,13 @@ describe('createAnthropicAdapter', () => {
   }
 
   it('maps every request field to its Messages name, and passes providerOptions.anthropic through', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, message('{"city":"Lyon"}')));
-    const adapter = adapterFor(server.baseURL, { system: 'Adapter-wide instructions.', maxOutputTokens: 500 });
+    const server = await startServer((_request, response) =>
+      sendJson(response, 200, message('{"city":"Lyon"}')),
+    );
+    const adapter = adapterFor(server.baseURL, {
+      system: 'Adapter-wide instructions.',
+      maxOutputTokens: 500,
+    });
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     const weather = { name: 'weather', description: 'Weather for a city', inputSchema: { type: 'object' } };
     const request: GenerateRequest = {
@@ -551,7 +562,10 @@ describe('createAnthropicAdapter', () => {
       }
       sendEvents(response, [
         messageStart,
-        ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+        [
+          'content_block_start',
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        ],
         textDelta('Checking.'),
         ['content_block_stop', { type: 'content_block_stop', index: 0 }],
         [
@@ -560,11 +574,19 @@ describe('createAnthropicAdapter', () => {
         ],
         [
           'content_block_delta',
-          { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
+          {
+            type: 'content_block_delta',
+            index: 1,
+            delta: { type: 'input_json_delta', partial_json: '{"city":' },
+          },
         ],
         [
           'content_block_delta',
-          { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: ' "Lyon"}' } },
+          {
+            type: 'content_block_delta',
+            index: 1,
+            delta: { type: 'input_json_delta', partial_json: ' "Lyon"}' },
+          },
         ],
         ['content_block_stop', { type: 'content_block_stop', index: 1 }],
         [
@@ -587,7 +609,10 @@ describe('createAnthropicAdapter', () => {
     const parts = await collect(adapter.stream({ userId: 'newcomer', prompt: 'Weather?', tools }));
     expect(parts.map((part) => part.type)).toEqual(['persona', 'text-delta', 'tool-call', 'finish']);
     expect(parts[2]).toEqual({ type: 'tool-call', ...call, input: '{"city": "Lyon"}' });
-    expect(parts[3]).toMatchObject({ toolCalls: [{ ...call, input: '{"city": "Lyon"}' }], finishReason: 'tool-calls' });
+    expect(parts[3]).toMatchObject({
+      toolCalls: [{ ...call, input: '{"city": "Lyon"}' }],
+      finishReason: 'tool-calls',
+    });
     expect(
       ['end_turn', 'stop_sequence', 'max_tokens', 'tool_use', 'refusal', 'pause_turn', undefined].map(
         anthropicFinishReason,
@@ -601,7 +626,10 @@ describe('createAnthropicAdapter', () => {
         sendJson(
           response,
           429,
-          { type: 'error', error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' } },
+          {
+            type: 'error',
+            error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' },
+          },
           // The Anthropic SDK honours a positive wait only: 1 ms keeps the test from sleeping.
           { 'retry-after-ms': '1' },
         );
@@ -609,7 +637,11 @@ describe('createAnthropicAdapter', () => {
         sendJson(response, 200, message('after the wait'));
       }
     });
-    const result = await adapterFor(server.baseURL, { maxRetries: 2 }).generate({ userId: 'ana', history, prompt: 'Hi' });
+    const result = await adapterFor(server.baseURL, { maxRetries: 2 }).generate({
+      userId: 'ana',
+      history,
+      prompt: 'Hi',
+    });
     expect(result.text).toBe('after the wait');
     expect(server.messageRequests()).toHaveLength(2);
     expect(server.messageRequests()[1]!.body).toEqual(server.messageRequests()[0]!.body);
@@ -627,30 +659,54 @@ describe('createAnthropicAdapter', () => {
       .catch((caught) => caught);
     expect(failing.messageRequests()).toHaveLength(4);
     expect(OverloadedError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ provider: 'anthropic', status: 529, requestId: 'req_529', isRetryable: true });
+    expect(error).toMatchObject({
+      provider: 'anthropic',
+      status: 529,
+      requestId: 'req_529',
+      isRetryable: true,
+    });
     expect(error.message).toContain('overloaded after 3 retries');
   });
 
   it.each([
-    [401, 'authentication_error', AuthenticationError, false, 'Pass a valid `apiKey` or set ANTHROPIC_API_KEY'],
+    [
+      401,
+      'authentication_error',
+      AuthenticationError,
+      false,
+      'Pass a valid `apiKey` or set ANTHROPIC_API_KEY',
+    ],
     [403, 'permission_error', PermissionDeniedError, false, 'may use model "claude-sonnet-4-6"'],
     [404, 'not_found_error', NotFoundError, false, 'Check `model` ("claude-sonnet-4-6")'],
     [413, 'request_too_large', BadRequestError, false, 'Lower `budget` or shorten the prompt'],
     [400, 'invalid_request_error', BadRequestError, false, 'Fix the request'],
     [429, 'rate_limit_error', RateLimitError, true, 'the API asked to wait 30 s'],
     [500, 'api_error', OverloadedError, true, 'server error after 0 retries'],
-  ] as const)('turns a %i into the matching ProviderError subclass', async (status, type, subclass, retryable, fix) => {
-    const server = await startServer((_request, response) =>
-      sendJson(response, status, { type: 'error', error: { type, message: 'no' } }, { 'retry-after': '30' }),
-    );
-    const error = await adapterFor(server.baseURL, { maxRetries: 0 })
-      .generate({ userId: 'ana', prompt: 'Hi' })
-      .catch((caught) => caught);
-    expect(subclass.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ provider: 'anthropic', status, requestId: 'req_fake_1', isRetryable: retryable });
-    expect(error.message).toContain(fix);
-    expect(server.messageRequests()).toHaveLength(1);
-  });
+  ] as const)(
+    'turns a %i into the matching ProviderError subclass',
+    async (status, type, subclass, retryable, fix) => {
+      const server = await startServer((_request, response) =>
+        sendJson(
+          response,
+          status,
+          { type: 'error', error: { type, message: 'no' } },
+          { 'retry-after': '30' },
+        ),
+      );
+      const error = await adapterFor(server.baseURL, { maxRetries: 0 })
+        .generate({ userId: 'ana', prompt: 'Hi' })
+        .catch((caught) => caught);
+      expect(subclass.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({
+        provider: 'anthropic',
+        status,
+        requestId: 'req_fake_1',
+        isRetryable: retryable,
+      });
+      expect(error.message).toContain(fix);
+      expect(server.messageRequests()).toHaveLength(1);
+    },
+  );
 
   it('turns malformed bodies and streams into BadRequestErrors, and error events by their type', async () => {
     const server = await startServer((_request, response, index) => {
@@ -670,7 +726,9 @@ describe('createAnthropicAdapter', () => {
       }
     });
     const adapter = adapterFor(server.baseURL);
-    const notJson = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
+    const notJson = await adapter
+      .generate({ userId: 'ana', history, prompt: 'Hi' })
+      .catch((caught) => caught);
     expect(BadRequestError.isInstance(notJson)).toBe(true);
     expect(notJson).toMatchObject({ provider: 'anthropic', isRetryable: false });
     const wrongShape = await adapter.generate({ userId: 'ana', prompt: 'Hi' }).catch((caught) => caught);
@@ -704,8 +762,14 @@ describe('createAnthropicAdapter', () => {
     delete process.env.ANTHROPIC_API_KEY;
     const server = await startServer((_request, response) => sendJson(response, 200, message('ok')));
     try {
-      const keyless = createAnthropicAdapter({ baseURL: server.baseURL, model: 'claude-sonnet-4-6', countTokens: false });
-      const error = await keyless.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
+      const keyless = createAnthropicAdapter({
+        baseURL: server.baseURL,
+        model: 'claude-sonnet-4-6',
+        countTokens: false,
+      });
+      const error = await keyless
+        .generate({ userId: 'ana', history, prompt: 'Hi' })
+        .catch((caught) => caught);
       expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
       expect(error.message).toBe('Anthropic API key is missing. Pass `apiKey` or set ANTHROPIC_API_KEY.');
       expect(await keyless.personalizer.store.countItems('ana')).toBe(0);
@@ -718,9 +782,9 @@ describe('createAnthropicAdapter', () => {
     const adapter = adapterFor('', { client, apiKey: undefined, baseURL: undefined });
     expect((await adapter.generate({ userId: 'ana', prompt: 'Hi' })).text).toBe('ok');
     expect(server.messageRequests()[0]!.headers.authorization).toBe('Bearer sk-ant-own');
-    expect(() => createAnthropicAdapter({ client, baseURL: 'http://127.0.0.1:1', model: 'claude-sonnet-4-6' })).toThrow(
-      'Pass either `client` or `baseURL`',
-    );
+    expect(() =>
+      createAnthropicAdapter({ client, baseURL: 'http://127.0.0.1:1', model: 'claude-sonnet-4-6' }),
+    ).toThrow('Pass either `client` or `baseURL`');
   });
 
   it('rejects an aborted call with an AbortError and closes the vendor connection, also when a stream is left', async () => {

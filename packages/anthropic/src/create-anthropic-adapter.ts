@@ -101,15 +101,28 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Mode
   const renderBudgets = new Map<string, number>();
   let learnedDefaultBudget: number | undefined;
 
-  async function countRequest(client: Anthropic, system: SystemBlock[], signal: AbortSignal): Promise<number> {
+  async function countRequest(
+    client: Anthropic,
+    system: SystemBlock[],
+    signal: AbortSignal,
+  ): Promise<number> {
     const response: unknown = await client.messages.countTokens(
-      { model: modelId, ...(system.length > 0 ? { system } : {}), messages: [{ role: 'user', content: '.' }] },
+      {
+        model: modelId,
+        ...(system.length > 0 ? { system } : {}),
+        messages: [{ role: 'user', content: '.' }],
+      },
       // Not retried: a failed count falls back to the estimate instead of delaying the call.
       { maxRetries: 0, signal },
     );
     const parsed = tokenCountSchema.safeParse(response);
     if (!parsed.success) {
-      throw malformedResponse(anthropicIdentity, 'Messages', 'token count without input_tokens', parsed.error);
+      throw malformedResponse(
+        anthropicIdentity,
+        'Messages',
+        'token count without input_tokens',
+        parsed.error,
+      );
     }
     return parsed.data.input_tokens;
   }
@@ -146,7 +159,8 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Mode
     async fitPersona(client, request, signal) {
       const estimate = await estimator;
       // Ingest first, so the revision below is the one the persona is built from.
-      if (request.history !== undefined) await personalizer.ingest(request.userId, request.history, { signal });
+      if (request.history !== undefined)
+        await personalizer.ingest(request.userId, request.history, { signal });
       const budget = request.budget ?? settings.budget ?? learnedDefaultBudget;
       const warnings: UserplugWarning[] = [];
       const useApi = () => countTokens && !countEndpointMissing;

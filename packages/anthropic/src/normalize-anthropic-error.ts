@@ -1,4 +1,9 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk';
 import { AbortError, UserplugError } from '@userplug/core';
 import {
   type ProviderErrorContext,
@@ -48,7 +53,8 @@ export function normalizeAnthropicError(error: unknown, context: ProviderErrorCo
   }
   if (error instanceof APIConnectionTimeoutError)
     return transportFailure('timeout', anthropicIdentity, context, error);
-  if (error instanceof APIConnectionError) return transportFailure('connection', anthropicIdentity, context, error);
+  if (error instanceof APIConnectionError)
+    return transportFailure('connection', anthropicIdentity, context, error);
   if (error instanceof APIError) {
     const requestId = error.requestID ?? error.headers?.get('request-id') ?? undefined;
     const classifyAs = error.type ? statusOfErrorType[error.type] : undefined;

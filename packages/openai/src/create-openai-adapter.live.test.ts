@@ -47,16 +47,20 @@ describe('createOpenAIAdapter against the real OpenAI API', () => {
     expect(text.length).toBeGreaterThan(0);
   });
 
-  it.skipIf(!live)('embeds with text-embedding-3-small, similar texts closer than unrelated ones', async () => {
-    const encoder = createOpenAIEncoder({ dimensions: 256 });
-    const [dog, puppy, tax] = await encoder.encode([
-      'I walk my dog every morning.',
-      'My puppy and I go for a walk at dawn.',
-      'How do I file a quarterly tax return?',
-    ]);
-    const dot = (left: Float32Array, right: Float32Array) => left.reduce((sum, value, index) => sum + value * right[index]!, 0);
-    expect(dog!.length).toBe(256);
-    expect(dot(dog!, dog!)).toBeCloseTo(1, 5);
-    expect(dot(dog!, puppy!)).toBeGreaterThan(dot(dog!, tax!));
-  });
+  it.skipIf(!live)(
+    'embeds with text-embedding-3-small, similar texts closer than unrelated ones',
+    async () => {
+      const encoder = createOpenAIEncoder({ dimensions: 256 });
+      const [dog, puppy, tax] = await encoder.encode([
+        'I walk my dog every morning.',
+        'My puppy and I go for a walk at dawn.',
+        'How do I file a quarterly tax return?',
+      ]);
+      const dot = (left: Float32Array, right: Float32Array) =>
+        left.reduce((sum, value, index) => sum + value * right[index]!, 0);
+      expect(dog!.length).toBe(256);
+      expect(dot(dog!, dog!)).toBeCloseTo(1, 5);
+      expect(dot(dog!, puppy!)).toBeGreaterThan(dot(dog!, tax!));
+    },
+  );
 });

@@ -51,7 +51,12 @@ async function startServer(handler: Handler) {
 
 afterEach(closeRecordingServers);
 
-function answerJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+function answerJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   sendJson(response, status, body, { 'x-request-id': 'req_fake_1', ...headers });
 }
 
@@ -65,7 +70,9 @@ function completion(
     object: 'chat.completion',
     created: 1,
     model: 'gpt-4o-mini-2024-07-18',
-    choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: options.finish ?? 'stop' }],
+    choices: [
+      { index: 0, message: { role: 'assistant', ...message }, finish_reason: options.finish ?? 'stop' },
+    ],
     usage: {
       prompt_tokens: usage.prompt,
       completion_tokens: usage.completion,
@@ -104,7 +111,9 @@ beforeAll(async () => {
   o200k = await createTiktokenCounter({ encoding: 'o200k_base' });
 });
 
-function testPersonalizer(settings: { budget?: number; tokenCounter?: TokenCounter; encoder?: Encoder } = {}) {
+function testPersonalizer(
+  settings: { budget?: number; tokenCounter?: TokenCounter; encoder?: Encoder } = {},
+) {
   return createPersonalizer({
     encoder: settings.encoder ?? createHashingEncoder(),
     tokenCounter: settings.tokenCounter ?? 'o200k_base',
@@ -136,7 +145,11 @@ describe('createOpenAIAdapter', () => {
   it('sends the persona as a system message before the prompt, under the budget by the real tokenizer', async () => {
     const server = await startServer((_request, response) => answerJson(response, 200, text('Go hiking.')));
     const adapter = adapterFor(server.baseURL, { budget: 200 });
-    const result = await adapter.generate({ userId: 'ana', history, prompt: 'Suggest a weekend plan for me' });
+    const result = await adapter.generate({
+      userId: 'ana',
+      history,
+      prompt: 'Suggest a weekend plan for me',
+    });
 
     expect(adapter).toMatchObject({ provider: 'openai', modelId: 'gpt-4o-mini' });
     expect(server.requests).toHaveLength(1);
@@ -185,7 +198,10 @@ describe('createOpenAIAdapter', () => {
       system: 'You are a concise travel assistant.',
     });
     const first = await adapter.generate({ userId: 'ana', history, prompt: 'What should I cook tonight?' });
-    const second = await adapter.generate({ userId: 'ana', prompt: 'Which running shoes should I buy next?' });
+    const second = await adapter.generate({
+      userId: 'ana',
+      prompt: 'Which running shoes should I buy next?',
+    });
     const [firstMessages, secondMessages] = server.requests.map(messagesOf);
     expect(firstMessages![0]).toEqual({ role: 'system', content: 'You are a concise travel assistant.' });
     expect(secondMessages![0]).toEqual(firstMessages![0]);
@@ -262,7 +278,12 @@ describe('createOpenAIAdapter', () => {
       { role: 'user' as const, content: 'I want to get outside this weekend.' },
       { role: 'assistant' as const, content: 'A hike or a bike ride?' },
     ];
-    const result = await adapter.generate({ userId: 'ana', history, prompt: 'A hike, please', messages: earlier });
+    const result = await adapter.generate({
+      userId: 'ana',
+      history,
+      prompt: 'A hike, please',
+      messages: earlier,
+    });
     expect(messagesOf(server.requests[0]!)).toEqual([
       { role: 'system', content: result.persona.text },
       ...earlier,
@@ -277,7 +298,12 @@ describe('createOpenAIAdapter', () => {
       'topP must be a number in (0, 1], got 0.',
     );
     await expect(
-      adapter.generate({ userId: 'bo', history, prompt: 'Hi', toolChoice: { type: 'tool', toolName: 'weather' } }),
+      adapter.generate({
+        userId: 'bo',
+        history,
+        prompt: 'Hi',
+        toolChoice: { type: 'tool', toolName: 'weather' },
+      }),
     ).rejects.toThrow('toolChoice names the tool "weather", which is not among `tools`');
     expect(await adapter.personalizer.store.countItems('bo')).toBe(0);
     expect(server.requests).toHaveLength(1);
@@ -293,8 +319,13 @@ describe('createOpenAIAdapter', () => {
   });
 
   it('maps every request field to its Chat Completions name, and passes providerOptions.openai through', async () => {
-    const server = await startServer((_request, response) => answerJson(response, 200, text('{"city":"Lyon"}')));
-    const adapter = adapterFor(server.baseURL, { system: 'Adapter-wide instructions.', maxOutputTokens: 500 });
+    const server = await startServer((_request, response) =>
+      answerJson(response, 200, text('{"city":"Lyon"}')),
+    );
+    const adapter = adapterFor(server.baseURL, {
+      system: 'Adapter-wide instructions.',
+      maxOutputTokens: 500,
+    });
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     const weather = {
       name: 'weather',
@@ -370,7 +401,10 @@ describe('createOpenAIAdapter', () => {
       response_format: { type: 'json_object' },
       max_completion_tokens: 500,
     });
-    expect(messagesOf(server.requests[1]!)[0]).toEqual({ role: 'system', content: 'Adapter-wide instructions.' });
+    expect(messagesOf(server.requests[1]!)[0]).toEqual({
+      role: 'system',
+      content: 'Adapter-wide instructions.',
+    });
   });
 
   it('returns tool calls and maps finish reasons, keeping the raw one', async () => {
@@ -429,7 +463,13 @@ describe('createOpenAIAdapter', () => {
     const adapter = adapterFor(server.baseURL);
     const parts = await collect(adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?', seed: 3 }));
 
-    expect(parts.map((part) => part.type)).toEqual(['persona', 'text-delta', 'text-delta', 'text-delta', 'finish']);
+    expect(parts.map((part) => part.type)).toEqual([
+      'persona',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'finish',
+    ]);
     expect(parts.flatMap((part) => (part.type === 'text-delta' ? [part.text] : []))).toEqual([
       'Try the ',
       'canyon trail',
@@ -461,9 +501,18 @@ describe('createOpenAIAdapter', () => {
   it('assembles streamed tool calls from their pieces and sends them before the finish', async () => {
     const server = await startServer((_request, response) =>
       sendEvents(response, [
-        chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'weather', arguments: '' } }] }),
+        chunk({
+          role: 'assistant',
+          tool_calls: [
+            { index: 0, id: 'call_1', type: 'function', function: { name: 'weather', arguments: '' } },
+          ],
+        }),
         chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
-        chunk({ tool_calls: [{ index: 1, id: 'call_2', type: 'function', function: { name: 'clock', arguments: '{}' } }] }),
+        chunk({
+          tool_calls: [
+            { index: 1, id: 'call_2', type: 'function', function: { name: 'clock', arguments: '{}' } },
+          ],
+        }),
         chunk({ tool_calls: [{ index: 0, function: { arguments: '"Lyon"}' } }] }, 'tool_calls'),
         usageChunk(80, 20, 0),
         'data: [DONE]\n\n',
@@ -498,7 +547,11 @@ describe('createOpenAIAdapter', () => {
         answerJson(response, 200, text('after the wait'));
       }
     });
-    const result = await adapterFor(server.baseURL, { maxRetries: 3 }).generate({ userId: 'ana', history, prompt: 'Hi' });
+    const result = await adapterFor(server.baseURL, { maxRetries: 3 }).generate({
+      userId: 'ana',
+      history,
+      prompt: 'Hi',
+    });
     expect(result.text).toBe('after the wait');
     expect(server.requests).toHaveLength(2);
     expect(server.requests[1]!.body).toEqual(server.requests[0]!.body);
@@ -516,7 +569,12 @@ describe('createOpenAIAdapter', () => {
       .catch((caught) => caught);
     expect(failing.requests).toHaveLength(2);
     expect(RateLimitError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ provider: 'openai', status: 429, requestId: 'req_429', retryAfterSeconds: 0 });
+    expect(error).toMatchObject({
+      provider: 'openai',
+      status: 429,
+      requestId: 'req_429',
+      retryAfterSeconds: 0,
+    });
     expect(error.isRetryable).toBe(true);
     expect(error.message).toContain('after 1 retry');
 
@@ -530,25 +588,45 @@ describe('createOpenAIAdapter', () => {
   });
 
   it.each([
-    [401, { message: 'Incorrect API key provided' }, AuthenticationError, false, 'Pass a valid `apiKey` or set OPENAI_API_KEY'],
+    [
+      401,
+      { message: 'Incorrect API key provided' },
+      AuthenticationError,
+      false,
+      'Pass a valid `apiKey` or set OPENAI_API_KEY',
+    ],
     [403, { message: 'Project lacks access' }, PermissionDeniedError, false, 'may use model "gpt-4o-mini"'],
     [404, { message: 'The model does not exist' }, NotFoundError, false, 'Check `model` ("gpt-4o-mini")'],
     [400, { message: "Invalid 'messages'" }, BadRequestError, false, 'Fix the request'],
-    [429, { message: 'You exceeded your quota', code: 'insufficient_quota' }, RateLimitError, false, 'out of quota'],
+    [
+      429,
+      { message: 'You exceeded your quota', code: 'insufficient_quota' },
+      RateLimitError,
+      false,
+      'out of quota',
+    ],
     [429, { message: 'Slow down' }, RateLimitError, true, 'the API asked to wait 2 s'],
     [503, { message: 'Service unavailable' }, OverloadedError, true, 'server error after 0 retries'],
-  ] as const)('turns a %i into the matching ProviderError subclass', async (status, body, subclass, retryable, fix) => {
-    const server = await startServer((_request, response) =>
-      answerJson(response, status, { error: body }, { 'retry-after': '2' }),
-    );
-    const error = await adapterFor(server.baseURL, { maxRetries: 0 })
-      .generate({ userId: 'ana', prompt: 'Hi' })
-      .catch((caught) => caught);
-    expect(subclass.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ provider: 'openai', status, requestId: 'req_fake_1', isRetryable: retryable });
-    expect(error.message).toContain(fix);
-    expect(server.requests).toHaveLength(1);
-  });
+  ] as const)(
+    'turns a %i into the matching ProviderError subclass',
+    async (status, body, subclass, retryable, fix) => {
+      const server = await startServer((_request, response) =>
+        answerJson(response, status, { error: body }, { 'retry-after': '2' }),
+      );
+      const error = await adapterFor(server.baseURL, { maxRetries: 0 })
+        .generate({ userId: 'ana', prompt: 'Hi' })
+        .catch((caught) => caught);
+      expect(subclass.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({
+        provider: 'openai',
+        status,
+        requestId: 'req_fake_1',
+        isRetryable: retryable,
+      });
+      expect(error.message).toContain(fix);
+      expect(server.requests).toHaveLength(1);
+    },
+  );
 
   it('turns malformed bodies into BadRequestErrors', async () => {
     const server = await startServer((_request, response, index) => {
@@ -560,7 +638,9 @@ describe('createOpenAIAdapter', () => {
       }
     });
     const adapter = adapterFor(server.baseURL);
-    const notJson = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
+    const notJson = await adapter
+      .generate({ userId: 'ana', history, prompt: 'Hi' })
+      .catch((caught) => caught);
     expect(BadRequestError.isInstance(notJson)).toBe(true);
     expect(notJson).toMatchObject({ provider: 'openai', isRetryable: false });
     expect(notJson.message).toContain('could not be read');
@@ -616,11 +696,19 @@ describe('createOpenAIAdapter', () => {
     delete process.env.OPENAI_API_KEY;
     try {
       const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
-      const adapter = createOpenAIAdapter({ baseURL: server.baseURL, model: 'gpt-4o-mini', personalizer: testPersonalizer() });
-      const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
+      const adapter = createOpenAIAdapter({
+        baseURL: server.baseURL,
+        model: 'gpt-4o-mini',
+        personalizer: testPersonalizer(),
+      });
+      const error = await adapter
+        .generate({ userId: 'ana', history, prompt: 'Hi' })
+        .catch((caught) => caught);
       expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
       expect(error.message).toBe('OpenAI API key is missing. Pass `apiKey` or set OPENAI_API_KEY.');
-      await expect(collect(adapter.stream({ userId: 'ana', prompt: 'Hi' }))).rejects.toThrow('OpenAI API key is missing');
+      await expect(collect(adapter.stream({ userId: 'ana', prompt: 'Hi' }))).rejects.toThrow(
+        'OpenAI API key is missing',
+      );
       // Reported before any work: nothing was ingested, nothing was sent.
       expect(await adapter.personalizer.store.countItems('ana')).toBe(0);
       expect(server.requests).toHaveLength(0);
@@ -661,7 +749,9 @@ describe('createOpenAIAdapter', () => {
   });
 
   it('stops the vendor request when a stream is aborted or left early', async () => {
-    const server = await startServer((_request, response) => holdEvents(response, [chunk({ content: 'first' })]));
+    const server = await startServer((_request, response) =>
+      holdEvents(response, [chunk({ content: 'first' })]),
+    );
     const adapter = adapterFor(server.baseURL);
     for await (const part of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
       if (part.type === 'text-delta') break;

@@ -76,7 +76,11 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ModelAdapt
       const tokenCounter = await counter;
       const fitted = await personalizeWithinBudget(
         personalizer,
-        personalizeRequestFor(request, { budget: request.budget ?? settings.budget, signal, withHistory: true }),
+        personalizeRequestFor(request, {
+          budget: request.budget ?? settings.budget,
+          signal,
+          withHistory: true,
+        }),
         { countPersonaTokens: (persona) => tokenCounter.count(persona.text), tokenizer: encoding },
       );
       return fittedPersonaOf(fitted, encoding);

@@ -20,7 +20,8 @@ afterEach(closeRecordingServers);
 /** A made-up embedding of a text: the same text always gives the same (unnormalised) vector. */
 function fakeEmbedding(text: string, dimensions: number): Float32Array {
   const vector = new Float32Array(dimensions);
-  for (let index = 0; index < text.length; index++) vector[(text.charCodeAt(index) * 7 + index) % dimensions]! += 1;
+  for (let index = 0; index < text.length; index++)
+    vector[(text.charCodeAt(index) * 7 + index) % dimensions]! += 1;
   vector[0]! += 0.5;
   return vector;
 }
@@ -32,7 +33,11 @@ function normalized(vector: Float32Array): number[] {
 
 /** Answers like the Embeddings API: base64 float32 when asked for, else arrays; data in reverse order, as the API may. */
 function answerEmbeddings(request: RecordedRequest, response: ServerResponse) {
-  const { input, dimensions, encoding_format: format } = request.body as {
+  const {
+    input,
+    dimensions,
+    encoding_format: format,
+  } = request.body as {
     input: string[];
     dimensions?: number;
     encoding_format?: string;
@@ -44,7 +49,12 @@ function answerEmbeddings(request: RecordedRequest, response: ServerResponse) {
       return { object: 'embedding', index, embedding };
     })
     .reverse();
-  sendJson(response, 200, { object: 'list', data, model: request.body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });
+  sendJson(response, 200, {
+    object: 'list',
+    data,
+    model: request.body.model,
+    usage: { prompt_tokens: 1, total_tokens: 1 },
+  });
 }
 
 async function startEmbeddingsServer(
@@ -66,14 +76,28 @@ describe('createOpenAIEncoder', () => {
   it('embeds in batches of at most maxInputsPerRequest, in order, as unit vectors, naming model and length in its id', async () => {
     const server = await startEmbeddingsServer();
     const encoder = encoderFor(server.baseURL, { dimensions: 256, maxInputsPerRequest: 2 });
-    expect(encoder).toMatchObject({ id: 'openai:text-embedding-3-small:256', dim: 256, maxInputTokens: 8191 });
-    const texts = ['Hiked the ridge trail', 'Vegetarian ramen', 'Trail shoes', 'Dog-friendly cabins', 'Chess club'];
+    expect(encoder).toMatchObject({
+      id: 'openai:text-embedding-3-small:256',
+      dim: 256,
+      maxInputTokens: 8191,
+    });
+    const texts = [
+      'Hiked the ridge trail',
+      'Vegetarian ramen',
+      'Trail shoes',
+      'Dog-friendly cabins',
+      'Chess club',
+    ];
     const vectors = await encoder.encode(texts);
 
     expect(server.requests.map(inputsOf)).toEqual([texts.slice(0, 2), texts.slice(2, 4), texts.slice(4)]);
     for (const request of server.requests) {
       expect(request.path).toBe('/v1/embeddings');
-      expect(request.body).toMatchObject({ model: 'text-embedding-3-small', dimensions: 256, encoding_format: 'base64' });
+      expect(request.body).toMatchObject({
+        model: 'text-embedding-3-small',
+        dimensions: 256,
+        encoding_format: 'base64',
+      });
     }
     expect(vectors).toHaveLength(5);
     vectors.forEach((vector, index) => {
@@ -141,7 +165,8 @@ describe('createOpenAIEncoder', () => {
 
   it('leaves retries to the SDK and turns failures into ProviderError subclasses', async () => {
     const server = await startEmbeddingsServer((request, response, index) => {
-      if (index === 0) sendJson(response, 500, { error: { message: 'try later' } }, { 'retry-after-ms': '0' });
+      if (index === 0)
+        sendJson(response, 500, { error: { message: 'try later' } }, { 'retry-after-ms': '0' });
       else answerEmbeddings(request, response);
     });
     const [vector] = await encoderFor(server.baseURL, { maxRetries: 1 }).encode(['Hello']);
@@ -151,7 +176,9 @@ describe('createOpenAIEncoder', () => {
     const refusing = await startEmbeddingsServer((_request, response) =>
       sendJson(response, 401, { error: { message: 'Incorrect API key' } }),
     );
-    const error = await encoderFor(refusing.baseURL).encode(['Hello']).catch((caught) => caught);
+    const error = await encoderFor(refusing.baseURL)
+      .encode(['Hello'])
+      .catch((caught) => caught);
     expect(AuthenticationError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ provider: 'openai', status: 401 });
 

@@ -85,11 +85,17 @@ function batchesOf(tokens: readonly number[], maxInputs: number, maxTokens: numb
 export function createOpenAIEncoder(settings: OpenAIEncoderSettings = {}): Encoder {
   const model = settings.model ?? 'text-embedding-3-small';
   if (typeof model !== 'string' || model === '') {
-    throw new InvalidArgumentError('model', 'model must be an OpenAI embedding model id, such as "text-embedding-3-small".');
+    throw new InvalidArgumentError(
+      'model',
+      'model must be an OpenAI embedding model id, such as "text-embedding-3-small".',
+    );
   }
   requireWholeNumber('dimensions', settings.dimensions, { minimum: 1 });
   requireWholeNumber('maxInputsPerRequest', settings.maxInputsPerRequest, { minimum: 1 });
-  requireWholeNumber('maxTokensPerRequest', settings.maxTokensPerRequest, { minimum: maxInputTokens, unit: 'tokens' });
+  requireWholeNumber('maxTokensPerRequest', settings.maxTokensPerRequest, {
+    minimum: maxInputTokens,
+    unit: 'tokens',
+  });
   const known = embeddingModels[model];
   const knownDimensions = settings.dimensions ?? known?.dimensions;
   if (knownDimensions === undefined) {
@@ -126,7 +132,12 @@ export function createOpenAIEncoder(settings: OpenAIEncoderSettings = {}): Encod
     );
     const parsed = embeddingsSchema.safeParse(response);
     if (!parsed.success) {
-      throw malformedResponse(openAIIdentity, 'Embeddings', parsed.error.issues[0]?.message ?? 'unexpected body', parsed.error);
+      throw malformedResponse(
+        openAIIdentity,
+        'Embeddings',
+        parsed.error.issues[0]?.message ?? 'unexpected body',
+        parsed.error,
+      );
     }
     const vectors = new Array<Float32Array | undefined>(texts.length);
     for (const item of parsed.data.data) vectors[item.index] = vectorOf(item.embedding, dimensions);

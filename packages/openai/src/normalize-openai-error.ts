@@ -31,8 +31,10 @@ export function normalizeOpenAIError(error: unknown, context: ProviderErrorConte
   if (error instanceof APIUserAbortError) {
     return new AbortError('The OpenAI request was aborted.', {}, { cause: error });
   }
-  if (error instanceof APIConnectionTimeoutError) return transportFailure('timeout', openAIIdentity, context, error);
-  if (error instanceof APIConnectionError) return transportFailure('connection', openAIIdentity, context, error);
+  if (error instanceof APIConnectionTimeoutError)
+    return transportFailure('timeout', openAIIdentity, context, error);
+  if (error instanceof APIConnectionError)
+    return transportFailure('connection', openAIIdentity, context, error);
   if (error instanceof APIError) {
     const requestId = error.requestID ?? error.headers?.get('x-request-id') ?? undefined;
     return providerFailure(

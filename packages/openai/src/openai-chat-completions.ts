@@ -140,7 +140,10 @@ export function chatCompletionsBody(
         }),
     ...(choice === undefined
       ? {}
-      : { tool_choice: typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.toolName } } }),
+      : {
+          tool_choice:
+            typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.toolName } },
+        }),
     ...(format?.type !== 'json'
       ? {}
       : format.schema === undefined

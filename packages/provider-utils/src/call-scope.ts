@@ -4,6 +4,8 @@ import { AbortError } from '@userplug/core';
 export interface CallScope {
   /** Aborts when the caller's signal does, or when the call ends: pass it to the vendor request. */
   readonly signal: AbortSignal;
+  /** Throws an `AbortError` when the caller has aborted: call it before each step that starts work. */
+  throwIfAborted(): void;
   /** Settles as `promise` does, but rejects with an `AbortError` as soon as the caller aborts. */
   guard<T>(promise: Promise<T>): Promise<T>;
   /** What to throw for `error`: an `AbortError` when the caller aborted, else `normalize(error)`. */
@@ -40,6 +42,9 @@ export function openCallScope(callerSignal: AbortSignal | undefined, what: strin
   };
   return {
     signal: controller.signal,
+    throwIfAborted() {
+      if (callerSignal?.aborted) throw abortErrorFor(callerSignal, what);
+    },
     guard(promise) {
       if (callerSignal === undefined) return promise;
       promise.catch(() => {});

@@ -43,7 +43,8 @@ export function earlierMessages(messages: readonly ConversationMessage[] | undef
 }
 
 function stopSequences(stop: GenerateRequest['stop']): string[] {
-  const list = stop === undefined ? [] : typeof stop === 'string' ? [stop] : Array.isArray(stop) ? [...stop] : [stop];
+  const list =
+    stop === undefined ? [] : typeof stop === 'string' ? [stop] : Array.isArray(stop) ? [...stop] : [stop];
   list.forEach((sequence, index) => {
     if (typeof sequence !== 'string' || sequence === '') {
       throw new InvalidArgumentError(
@@ -98,7 +99,8 @@ function checkToolChoice(choice: GenerateRequest['toolChoice'], tools: readonly 
 function checkResponseFormat(format: GenerateRequest['responseFormat']): void {
   if (format === undefined) return;
   if (isObject(format) && format.type === 'text') return;
-  if (isObject(format) && format.type === 'json' && (format.schema === undefined || isObject(format.schema))) return;
+  if (isObject(format) && format.type === 'json' && (format.schema === undefined || isObject(format.schema)))
+    return;
   throw new InvalidArgumentError(
     'responseFormat',
     "responseFormat must be { type: 'text' } or { type: 'json', schema?, name?, description? } with a JSON Schema object as `schema`.",
@@ -137,13 +139,26 @@ export function checkGenerateRequest(request: GenerateRequest): CheckedRequest {
   const tools = checkTools(request.tools);
   checkToolChoice(request.toolChoice, tools);
   checkResponseFormat(request.responseFormat);
-  return { ...request, messages: earlierMessages(request.messages), stop: stopSequences(request.stop), tools };
+  return {
+    ...request,
+    messages: earlierMessages(request.messages),
+    stop: stopSequences(request.stop),
+    tools,
+  };
 }
 
 /** The request fields every adapter reads; the others depend on the provider. */
 type ProviderDependentField = Exclude<
   keyof GenerateRequest,
-  'userId' | 'prompt' | 'messages' | 'history' | 'instruction' | 'budget' | 'system' | 'signal' | 'providerOptions'
+  | 'userId'
+  | 'prompt'
+  | 'messages'
+  | 'history'
+  | 'instruction'
+  | 'budget'
+  | 'system'
+  | 'signal'
+  | 'providerOptions'
 >;
 
 /**

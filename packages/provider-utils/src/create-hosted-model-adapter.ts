@@ -9,7 +9,7 @@ import type {
   ToolCall,
   UserplugWarning,
 } from '@userplug/core';
-import { openCallScope } from './call-scope.js';
+import { type CallScope, openCallScope } from './call-scope.js';
 import { type CheckedRequest, checkGenerateRequest } from './check-generate-request.js';
 import {
   type ModelPrice,
@@ -126,12 +126,14 @@ export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client
   }
 
   /** Checks, connects and fits the persona: everything before the vendor request. */
-  async function prepare(request: GenerateRequest, guard: <T>(promise: Promise<T>) => Promise<T>, signal: AbortSignal) {
+  async function prepare(request: GenerateRequest, scope: CallScope) {
     const checked = checkGenerateRequest(request);
     const client = model.connect();
-    const fitted = await guard(model.fitPersona(client, checked, signal));
+    scope.throwIfAborted();
+    const fitted = await scope.guard(model.fitPersona(client, checked, scope.signal));
     const warnings = [...fitted.warnings];
     const body = model.buildBody(checked, fitted.persona, warnings);
+    scope.throwIfAborted();
     return { client, fitted, warnings, body };
   }
 
@@ -140,7 +142,7 @@ export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client
     const scope = openCallScope(request?.signal, describe(request));
     let client: Client | undefined;
     try {
-      const prepared = await prepare(request, scope.guard, scope.signal);
+      const prepared = await prepare(request, scope);
       client = prepared.client;
       const answer = await scope.guard(model.generate(prepared.client, prepared.body, scope.signal));
       return result(prepared.fitted, answer, prepared.warnings, {
@@ -161,7 +163,7 @@ export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client
     let client: Client | undefined;
     let parts: AsyncGenerator<VendorStreamPart, VendorFinish> | undefined;
     try {
-      const prepared = await prepare(request, scope.guard, scope.signal);
+      const prepared = await prepare(request, scope);
       client = prepared.client;
       parts = model.stream(prepared.client, prepared.body, scope.signal);
       // Asked for before the persona part is handed out, so the request is in flight while the caller reads it.
@@ -175,9 +177,12 @@ export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client
         const step = await scope.guard(next);
         if (step.done) {
           // Vendor SDKs end an aborted stream quietly: a cut-off answer must not look complete.
-          if (request.signal?.aborted) throw request.signal.reason;
+          scope.throwIfAborted();
           const answer = { ...step.value, text, toolCalls };
-          yield { type: 'finish', ...result(prepared.fitted, answer, prepared.warnings, { startedAt, firstTextAt, streamed: true }) };
+          yield {
+            type: 'finish',
+            ...result(prepared.fitted, answer, prepared.warnings, { startedAt, firstTextAt, streamed: true }),
+          };
           return;
         }
         const part = step.value;
@@ -199,7 +204,10 @@ export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client
   }
 
   function normalize(error: unknown, client: Client | undefined): unknown {
-    return model.normalizeError(error, { modelId, maxRetries: client === undefined ? 0 : model.maxRetries(client) });
+    return model.normalizeError(error, {
+      modelId,
+      maxRetries: client === undefined ? 0 : model.maxRetries(client),
+    });
   }
 
   return {

@@ -53,4 +53,9 @@ export {
   transportFailure,
   unreadableResponse,
 } from './provider-failure.js';
-export { type NumberRange, requireModelId, requireNumberInRange, requireWholeNumber } from './validate-settings.js';
+export {
+  type NumberRange,
+  requireModelId,
+  requireNumberInRange,
+  requireWholeNumber,
+} from './validate-settings.js';

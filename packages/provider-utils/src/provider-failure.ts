@@ -52,7 +52,10 @@ export interface ReportedFailure {
  * Seconds a provider asked the caller to wait: `retry-after-ms`, else `retry-after` in seconds or as an HTTP
  * date (counted from `now`, in epoch milliseconds). Undefined when it did not say.
  */
-export function retryAfterSeconds(headers: Headers | undefined, now: number = Date.now()): number | undefined {
+export function retryAfterSeconds(
+  headers: Headers | undefined,
+  now: number = Date.now(),
+): number | undefined {
   const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
   if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds / 1000;
   const value = headers?.get('retry-after')?.trim();
@@ -83,8 +86,9 @@ export function providerFailure(
   const { status, requestId, reason } = failure;
   const inStream = status === undefined;
   const where =
-    (inStream ? `${identity.vendor} sent an error mid-stream, cutting the answer off` : `${identity.vendor} answered ${status}`) +
-    (requestId ? ` (request ${requestId})` : '');
+    (inStream
+      ? `${identity.vendor} sent an error mid-stream, cutting the answer off`
+      : `${identity.vendor} answered ${status}`) + (requestId ? ` (request ${requestId})` : '');
   const retries = inStream ? '' : ` ${retriesSpent(context.maxRetries)}`;
   const details: ProviderErrorDetails = {
     provider: identity.provider,
@@ -134,7 +138,11 @@ export function providerFailure(
     );
   }
   if (code === 408) {
-    return new ConnectionError(`${where}: the request timed out${retries} (${reason}). Try again later.`, details, options);
+    return new ConnectionError(
+      `${where}: the request timed out${retries} (${reason}). Try again later.`,
+      details,
+      options,
+    );
   }
   if (code >= 500 || code === 409) {
     const wait = retryAfterSeconds(failure.headers);

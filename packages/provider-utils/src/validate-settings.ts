@@ -29,8 +29,7 @@ export interface NumberRange {
 export function requireNumberInRange(name: string, value: number | undefined, range: NumberRange): void {
   if (value === undefined) return;
   const { minimum, maximum } = range;
-  const aboveMinimum =
-    minimum === undefined || (range.exclusiveMinimum ? value > minimum : value >= minimum);
+  const aboveMinimum = minimum === undefined || (range.exclusiveMinimum ? value > minimum : value >= minimum);
   if (Number.isFinite(value) && aboveMinimum && (maximum === undefined || value <= maximum)) return;
   const lower = minimum === undefined ? '' : `${range.exclusiveMinimum ? '(' : '['}${minimum}, `;
   const upper = maximum === undefined ? '∞)' : `${maximum}]`;
