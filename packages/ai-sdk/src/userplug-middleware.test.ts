@@ -318,7 +318,9 @@ describe('userplugMiddleware', () => {
   });
 
   it("reuses on a tool step the persona of that user's turn, never another user's", async () => {
-    await personalizer.ingest('cy', [{ id: 'c1', kind: 'post', text: 'Collecting vintage typewriters and fountain pens' }]);
+    await personalizer.ingest('cy', [
+      { id: 'c1', kind: 'post', text: 'Collecting vintage typewriters and fountain pens' },
+    ]);
     const step: LanguageModelV4GenerateResult = {
       content: [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'weather', input: '{"city":"Oslo"}' }],
       finishReason: { unified: 'tool-calls', raw: 'tool_use' },
@@ -341,7 +343,10 @@ describe('userplugMiddleware', () => {
         providerOptions: { userplug: { userId } },
         tools: {
           weather: tool({
-            inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } } }),
+            inputSchema: jsonSchema<{ city: string }>({
+              type: 'object',
+              properties: { city: { type: 'string' } },
+            }),
             execute: async () => {
               if (++started === 2) bothStarted();
               await barrier;
@@ -373,10 +378,16 @@ describe('userplugMiddleware', () => {
         return personalizer.personalize(request);
       },
     };
-    const model = wrapLanguageModel({ model: mock, middleware: userplugMiddleware({ personalizer: slow, userId: 'ana' }) });
-    const error = await generateText({ model, prompt: 'Hello', abortSignal: controller.signal, maxRetries: 0 }).catch(
-      (caught) => caught,
-    );
+    const model = wrapLanguageModel({
+      model: mock,
+      middleware: userplugMiddleware({ personalizer: slow, userId: 'ana' }),
+    });
+    const error = await generateText({
+      model,
+      prompt: 'Hello',
+      abortSignal: controller.signal,
+      maxRetries: 0,
+    }).catch((caught) => caught);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.aborted).toBe(true);
     expect(error.name).toMatch(/AbortError$/);

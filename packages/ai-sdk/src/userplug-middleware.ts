@@ -105,7 +105,10 @@ function callOptionsOf(params: LanguageModelV4CallOptions): CallOptions {
     );
   }
   if (instruction !== undefined && typeof instruction !== 'string') {
-    throw new InvalidArgumentError('providerOptions.userplug.instruction', 'providerOptions.userplug.instruction must be a string.');
+    throw new InvalidArgumentError(
+      'providerOptions.userplug.instruction',
+      'providerOptions.userplug.instruction must be a string.',
+    );
   }
   return {
     ...(userId === undefined ? {} : { userId }),
@@ -170,7 +173,10 @@ export function userplugMiddleware(settings: UserplugMiddlewareSettings): Langua
   }
 
   /** The call unchanged but for its userplug options, carrying `warnings`. */
-  function unchanged(params: LanguageModelV4CallOptions, warnings: UserplugWarning[]): LanguageModelV4CallOptions {
+  function unchanged(
+    params: LanguageModelV4CallOptions,
+    warnings: UserplugWarning[],
+  ): LanguageModelV4CallOptions {
     const call = withoutUserplugOptions(params);
     if (warnings.length > 0) warningsOf.set(call, warnings.map(toAiSdkWarning));
     return call;
@@ -205,7 +211,10 @@ export function userplugMiddleware(settings: UserplugMiddlewareSettings): Langua
     }
     if (text === '') {
       return unchanged(params, [
-        { type: 'persona-unavailable', message: 'the user message has no text to personalize on; no persona was added.' },
+        {
+          type: 'persona-unavailable',
+          message: 'the user message has no text to personalize on; no persona was added.',
+        },
       ]);
     }
     let result: PersonalizeResult;

@@ -116,10 +116,32 @@ describe('buildPersonaSequence', () => {
       profileVectors: soft(1, 1),
       queryVectors: soft(1, 2),
     });
-    expect(sequence.warnings.map((warning) => warning.type)).toEqual(['no-system-role']);
+    expect(sequence.warnings).toEqual([
+      expect.objectContaining({ type: 'compatibility', feature: 'system-role' }),
+    ]);
     expect(text(strict, sequence.prefix)).toBe(
       'system\nYou are a helpful assistant.\nuser\nBe brief.\n\n<soft:profile×1>\n\n',
     );
     expect(text(strict, sequence.suffix)).toBe('<soft:query×1>hi\nassistant\n');
+  });
+
+  it('places earlier turns between the system message and the prompt, before the query soft tokens', async () => {
+    const sequence = buildPersonaSequence({
+      tokenizer: decoder.tokenizer,
+      system: 'Be brief.',
+      persona: await persona('hi'),
+      personaText: 'none',
+      prompt: 'and tomorrow?',
+      messages: [
+        { role: 'user', content: 'weather today?' },
+        { role: 'assistant', content: 'Sunny.' },
+      ],
+      profileVectors: soft(1, 1),
+      queryVectors: soft(1, 2),
+    });
+    expect(text(decoder.tokenizer, sequence.prefix)).toBe(
+      'system\nBe brief.\n\n<soft:profile×1>\nuser\nweather today?\nassistant\nSunny.\nuser\n',
+    );
+    expect(text(decoder.tokenizer, sequence.suffix)).toBe('<soft:query×1>and tomorrow?\nassistant\n');
   });
 });

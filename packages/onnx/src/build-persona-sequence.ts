@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Persona, ProviderError } from '@userplug/core';
-import type { PersonalizeWarning } from '@userplug/core/internal';
+import { type ConversationMessage, type Persona, ProviderError, type UserplugWarning } from '@userplug/core';
 import type { ChatTokenizer, TemplateMessage } from './chat-tokenizer.js';
 import type { EmbeddingTable } from './embedding-table.js';
 
@@ -21,7 +20,7 @@ export interface PersonaSequence {
   /** The rendered chat text with markers where soft tokens go (for debugging). */
   renderedText: string;
   /** Non-fatal problems. */
-  warnings: PersonalizeWarning[];
+  warnings: UserplugWarning[];
 }
 
 /** Embeddings and ids of segments, ready for the decoder. */
@@ -44,6 +43,8 @@ export interface PersonaSequenceParts {
   persona: Persona;
   personaText: PersonaTextPlacement;
   prompt: string;
+  /** Earlier turns, oldest first, between the system message and the prompt. Default none. */
+  messages?: readonly ConversationMessage[];
   profileVectors: Float32Array[];
   queryVectors: Float32Array[];
 }
@@ -63,7 +64,7 @@ function tokensOf(tokenizer: ChatTokenizer, text: string): SequenceSegment[] {
  */
 export function buildPersonaSequence(parts: PersonaSequenceParts): PersonaSequence {
   const { tokenizer, persona } = parts;
-  const warnings: PersonalizeWarning[] = [];
+  const warnings: UserplugWarning[] = [];
   // A fresh nonce: history text cannot contain (and so cannot forge) a marker.
   const nonce = randomUUID();
   const profileMarker = `[[userplug-profile-${nonce}]]`;
@@ -75,30 +76,33 @@ export function buildPersonaSequence(parts: PersonaSequenceParts): PersonaSequen
     systemParts.push(`${persona.stableText}${closeTag}`);
   const personaBlock = parts.personaText === 'full' && persona.text ? `${persona.text}\n\n` : '';
   const userContent = `${queryMarker}${personaBlock}${parts.prompt}`;
+  const conversation: TemplateMessage[] = [...(parts.messages ?? []), { role: 'user', content: userContent }];
   let rendered: string;
   if (systemParts.length === 0) {
-    rendered = tokenizer.renderChat([{ role: 'user', content: userContent }]);
+    rendered = tokenizer.renderChat(conversation);
   } else {
-    const messages: TemplateMessage[] = [
-      { role: 'system', content: systemParts.join('\n\n') },
-      { role: 'user', content: userContent },
-    ];
+    const systemText = systemParts.join('\n\n');
     try {
-      rendered = tokenizer.renderChat(messages);
+      rendered = tokenizer.renderChat([{ role: 'system', content: systemText }, ...conversation]);
     } catch (error) {
-      // Some templates (Gemma's) refuse a system role: the system text opens the user turn instead.
+      // Some templates (Gemma's) refuse a system role: the system text opens the first user turn instead.
       warnings.push({
-        type: 'no-system-role',
+        type: 'compatibility',
+        feature: 'system-role',
         message: `The chat template refused a system message (${(error as Error).message}); the system text and profile soft tokens open the user turn instead.`,
       });
-      rendered = tokenizer.renderChat([
-        { role: 'user', content: `${systemParts.join('\n\n')}\n\n${userContent}` },
-      ]);
+      const [first, ...rest] = conversation;
+      rendered = tokenizer.renderChat(
+        first!.role === 'user'
+          ? [{ role: 'user', content: `${systemText}\n\n${first!.content}` }, ...rest]
+          : [{ role: 'user', content: systemText }, ...conversation],
+      );
     }
   }
   if (!tokenizer.hasChatTemplate) {
     warnings.push({
-      type: 'no-chat-template',
+      type: 'compatibility',
+      feature: 'chat-template',
       message:
         'The tokenizer has no chat template: messages were joined with blank lines. Use an instruction-tuned model, or add chat_template to tokenizer_config.json.',
     });
