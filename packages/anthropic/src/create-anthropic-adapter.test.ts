@@ -23,12 +23,12 @@ import {
   type TokenCounter,
 } from '@userplug/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdEvents } from '../../../test/support/send-wire-response.js';
 import {
   closeRecordingServers,
   type RecordedRequest,
   startRecordingServer,
 } from '../../../test/support/start-recording-server.js';
-import { holdEvents } from '../../../test/support/send-wire-response.js';
 import { anthropicFinishReason } from './anthropic-messages.js';
 import { createAnthropicAdapter } from './create-anthropic-adapter.js';
 
@@ -779,7 +779,12 @@ describe('createAnthropicAdapter', () => {
       if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
     }
     const client = new Anthropic({ apiKey: 'sk-ant-own', baseURL: server.baseURL, maxRetries: 0 });
-    const adapter = adapterFor('', { client, apiKey: undefined, baseURL: undefined });
+    const adapter = createAnthropicAdapter({
+      client,
+      model: 'claude-sonnet-4-6',
+      countTokens: false,
+      personalizer: createPersonalizer({ encoder: createHashingEncoder(), tokenCounter: o200k }),
+    });
     expect((await adapter.generate({ userId: 'ana', prompt: 'Hi' })).text).toBe('ok');
     expect(server.messageRequests()[0]!.headers.authorization).toBe('Bearer sk-ant-own');
     expect(() =>

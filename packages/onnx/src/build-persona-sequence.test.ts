@@ -125,7 +125,7 @@ describe('buildPersonaSequence', () => {
     expect(text(strict, sequence.suffix)).toBe('<soft:query×1>hi\nassistant\n');
   });
 
-  it('places earlier turns between the system message and the prompt, before the query soft tokens', async () => {
+  it('places earlier turns between the system message and the prompt, after the cache boundary', async () => {
     const sequence = buildPersonaSequence({
       tokenizer: decoder.tokenizer,
       system: 'Be brief.',
@@ -139,9 +139,10 @@ describe('buildPersonaSequence', () => {
       profileVectors: soft(1, 1),
       queryVectors: soft(1, 2),
     });
-    expect(text(decoder.tokenizer, sequence.prefix)).toBe(
-      'system\nBe brief.\n\n<soft:profile×1>\nuser\nweather today?\nassistant\nSunny.\nuser\n',
+    // The prefix is the one a prompt without earlier turns has: reused from one turn of the chat to the next.
+    expect(text(decoder.tokenizer, sequence.prefix)).toBe('system\nBe brief.\n\n<soft:profile×1>\nuser\n');
+    expect(text(decoder.tokenizer, sequence.suffix)).toBe(
+      'weather today?\nassistant\nSunny.\nuser\n<soft:query×1>and tomorrow?\nassistant\n',
     );
-    expect(text(decoder.tokenizer, sequence.suffix)).toBe('<soft:query×1>and tomorrow?\nassistant\n');
   });
 });

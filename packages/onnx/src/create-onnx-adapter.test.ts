@@ -385,6 +385,9 @@ describe('createOnnxAdapter', () => {
       tokenizer.encode('Any plans for today?').length + tokenizer.encode('A walk by the river.').length;
     expect(withTurns.persona.text).toBe(plain.persona.text);
     expect(withTurns.usage.inputTokens! - plain.usage.inputTokens!).toBeGreaterThanOrEqual(turnTokens);
+    // Earlier turns come after the cached prefix: a chat keeps reusing it.
+    expect(withTurns.usage.cachedInputTokens).toBe(plain.usage.cacheWriteTokens);
+    expect(withTurns.usage.cachedInputTokens).toBeGreaterThan(0);
     expect(plain.usage).toMatchObject({ budget: 150 });
     expect(plain.usage.personaTokens).toBeLessThanOrEqual(150);
     const { budget: _perCall, ...withoutBudget } = request;

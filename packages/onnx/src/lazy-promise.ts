@@ -9,6 +9,7 @@ export function lazyPromise<T>(start: () => Promise<T>): Promise<T> {
     return started;
   };
   const lazy: Pick<Promise<T>, 'then' | 'catch' | 'finally' | typeof Symbol.toStringTag> = {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, awaited like any promise.
     then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
     catch: (onRejected) => run().catch(onRejected),
     finally: (onFinally) => run().finally(onFinally),

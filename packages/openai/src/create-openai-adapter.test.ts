@@ -16,7 +16,7 @@ import {
   OverloadedError,
   PermissionDeniedError,
   type Persona,
-  ProviderError,
+  type ProviderError,
   RateLimitError,
   readHistoryFile,
   type StreamPart,
@@ -24,12 +24,12 @@ import {
 } from '@userplug/core';
 import OpenAI from 'openai';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdEvents, sendEvents, sendJson } from '../../../test/support/send-wire-response.js';
 import {
   closeRecordingServers,
   type RecordedRequest,
   startRecordingServer,
 } from '../../../test/support/start-recording-server.js';
-import { holdEvents, sendEvents, sendJson } from '../../../test/support/send-wire-response.js';
 import { createOpenAIAdapter } from './create-openai-adapter.js';
 import { openAIFinishReason } from './openai-chat-completions.js';
 

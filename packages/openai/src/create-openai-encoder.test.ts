@@ -103,7 +103,7 @@ describe('createOpenAIEncoder', () => {
     vectors.forEach((vector, index) => {
       expect(vector).toBeInstanceOf(Float32Array);
       const expected = normalized(fakeEmbedding(texts[index]!, 256));
-      vector.forEach((value, position) => expect(value).toBeCloseTo(expected[position]!, 6));
+      for (const [position, value] of vector.entries()) expect(value).toBeCloseTo(expected[position]!, 6);
     });
   });
 

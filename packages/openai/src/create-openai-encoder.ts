@@ -141,7 +141,7 @@ export function createOpenAIEncoder(settings: OpenAIEncoderSettings = {}): Encod
     }
     const vectors = new Array<Float32Array | undefined>(texts.length);
     for (const item of parsed.data.data) vectors[item.index] = vectorOf(item.embedding, dimensions);
-    const missing = vectors.findIndex((vector) => vector === undefined);
+    const missing = vectors.indexOf(undefined);
     if (missing >= 0 || parsed.data.data.length !== texts.length) {
       throw malformedResponse(
         openAIIdentity,

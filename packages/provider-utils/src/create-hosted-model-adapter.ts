@@ -12,11 +12,11 @@ import type {
 import { type CallScope, openCallScope } from './call-scope.js';
 import { type CheckedRequest, checkGenerateRequest } from './check-generate-request.js';
 import {
+  hostedModelUsage,
   type ModelPrice,
   modelTimings,
   type PersonaAccount,
   type ReportedUsage,
-  hostedModelUsage,
 } from './model-usage.js';
 import type { ProviderErrorContext, ProviderIdentity } from './provider-failure.js';
 

@@ -17,7 +17,6 @@ export {
   type VendorFinish,
   type VendorStreamPart,
 } from './create-hosted-model-adapter.js';
-export { generateFromStream } from './generate-from-stream.js';
 export {
   createVendorClientLoader,
   type LoadApiKeyOptions,
@@ -25,6 +24,7 @@ export {
   type VendorClientOptions,
   type VendorConnectionSettings,
 } from './create-vendor-client-loader.js';
+export { generateFromStream } from './generate-from-stream.js';
 export {
   type CallClock,
   costInUsd,
