@@ -9,7 +9,6 @@ import {
   createHashingEncoder,
   createPersonalizer,
   createTiktokenCounter,
-  type Encoder,
   type GenerateRequest,
   type HistoryItemInput,
   InvalidArgumentError,
@@ -19,10 +18,17 @@ import {
   type Persona,
   RateLimitError,
   readHistoryFile,
-  type StreamPart,
   type TokenCounter,
 } from '@userplug/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  abortingEncoder,
+  abortOnceSent,
+  collectStream,
+  rejectionOf,
+  streamUntilFailure,
+  withoutEnvironmentVariable,
+} from '../../../test/support/model-adapter-checks.js';
 import { holdEvents } from '../../../test/support/send-wire-response.js';
 import {
   closeRecordingServers,
@@ -466,12 +472,6 @@ describe('createAnthropicAdapter', () => {
     });
   }
 
-  async function collect(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
-    const collected: StreamPart[] = [];
-    for await (const part of parts) collected.push(part);
-    return collected;
-  }
-
   it('maps every request field to its Messages name, and passes providerOptions.anthropic through', async () => {
     const server = await startServer((_request, response) =>
       sendJson(response, 200, message('{"city":"Lyon"}')),
@@ -606,7 +606,7 @@ describe('createAnthropicAdapter', () => {
       finishReason: 'tool-calls',
       rawFinishReason: 'tool_use',
     });
-    const parts = await collect(adapter.stream({ userId: 'newcomer', prompt: 'Weather?', tools }));
+    const parts = await collectStream(adapter.stream({ userId: 'newcomer', prompt: 'Weather?', tools }));
     expect(parts.map((part) => part.type)).toEqual(['persona', 'text-delta', 'tool-call', 'finish']);
     expect(parts[2]).toEqual({ type: 'tool-call', ...call, input: '{"city": "Lyon"}' });
     expect(parts[3]).toMatchObject({
@@ -654,9 +654,9 @@ describe('createAnthropicAdapter', () => {
         { 'request-id': 'req_529', 'retry-after-ms': '1' },
       ),
     );
-    const error = await adapterFor(failing.baseURL, { maxRetries: 3 })
-      .generate({ userId: 'ana', prompt: 'Hi' })
-      .catch((caught) => caught);
+    const error = await rejectionOf(
+      adapterFor(failing.baseURL, { maxRetries: 3 }).generate({ userId: 'ana', prompt: 'Hi' }),
+    );
     expect(failing.messageRequests()).toHaveLength(4);
     expect(OverloadedError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({
@@ -693,9 +693,9 @@ describe('createAnthropicAdapter', () => {
           { 'retry-after': '30' },
         ),
       );
-      const error = await adapterFor(server.baseURL, { maxRetries: 0 })
-        .generate({ userId: 'ana', prompt: 'Hi' })
-        .catch((caught) => caught);
+      const error = await rejectionOf(
+        adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
+      );
       expect(subclass.isInstance(error)).toBe(true);
       expect(error).toMatchObject({
         provider: 'anthropic',
@@ -726,30 +726,17 @@ describe('createAnthropicAdapter', () => {
       }
     });
     const adapter = adapterFor(server.baseURL);
-    const notJson = await adapter
-      .generate({ userId: 'ana', history, prompt: 'Hi' })
-      .catch((caught) => caught);
+    const notJson = await rejectionOf(adapter.generate({ userId: 'ana', history, prompt: 'Hi' }));
     expect(BadRequestError.isInstance(notJson)).toBe(true);
     expect(notJson).toMatchObject({ provider: 'anthropic', isRetryable: false });
-    const wrongShape = await adapter.generate({ userId: 'ana', prompt: 'Hi' }).catch((caught) => caught);
+    const wrongShape = await rejectionOf(adapter.generate({ userId: 'ana', prompt: 'Hi' }));
     expect(BadRequestError.isInstance(wrongShape)).toBe(true);
     expect(wrongShape.message).toContain('Messages format');
 
-    const run = async () => {
-      const texts: string[] = [];
-      try {
-        for await (const part of adapter.stream({ userId: 'ana', prompt: 'Hi' })) {
-          if (part.type === 'text-delta') texts.push(part.text);
-        }
-      } catch (error) {
-        return { texts, error: error as Error };
-      }
-      throw new Error('the stream should have failed');
-    };
-    const malformedStream = await run();
+    const malformedStream = await streamUntilFailure(adapter.stream({ userId: 'ana', prompt: 'Hi' }));
     expect(malformedStream.texts).toEqual(['Hel']);
     expect(BadRequestError.isInstance(malformedStream.error)).toBe(true);
-    const failedStream = await run();
+    const failedStream = await streamUntilFailure(adapter.stream({ userId: 'ana', prompt: 'Hi' }));
     expect(failedStream.texts).toEqual(['Hel']);
     // An overloaded_error event inside a 200 stream: overloaded, retryable, without an HTTP status of its own.
     expect(OverloadedError.isInstance(failedStream.error)).toBe(true);
@@ -758,26 +745,20 @@ describe('createAnthropicAdapter', () => {
   });
 
   it('reports a missing API key when a request is made, and takes a client you pass', async () => {
-    const saved = process.env.ANTHROPIC_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
     const server = await startServer((_request, response) => sendJson(response, 200, message('ok')));
-    try {
+    await withoutEnvironmentVariable('ANTHROPIC_API_KEY', async () => {
       const keyless = createAnthropicAdapter({
         baseURL: server.baseURL,
         model: 'claude-sonnet-4-6',
         countTokens: false,
       });
-      const error = await keyless
-        .generate({ userId: 'ana', history, prompt: 'Hi' })
-        .catch((caught) => caught);
+      const error = await rejectionOf(keyless.generate({ userId: 'ana', history, prompt: 'Hi' }));
       expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
       expect(error.message).toBe('Anthropic API key is missing. Pass `apiKey` or set ANTHROPIC_API_KEY.');
       expect(await keyless.personalizer.store.countItems('ana')).toBe(0);
       expect(server.requests).toHaveLength(0);
       await keyless.dispose();
-    } finally {
-      if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
-    }
+    });
     const client = new Anthropic({ apiKey: 'sk-ant-own', baseURL: server.baseURL, maxRetries: 0 });
     const adapter = createAnthropicAdapter({
       client,
@@ -807,35 +788,24 @@ describe('createAnthropicAdapter', () => {
     }
     await vi.waitFor(() => expect(server.messageRequests()[0]!.closedByClient).toBe(true));
 
-    const controller = new AbortController();
-    const pending = adapter.generate({ userId: 'ana', prompt: 'Hi', signal: controller.signal });
-    await vi.waitFor(() => expect(server.messageRequests()).toHaveLength(2));
-    controller.abort();
-    const error = await pending.catch((caught) => caught);
+    const error = await abortOnceSent(
+      (signal) => adapter.generate({ userId: 'ana', prompt: 'Hi', signal }),
+      () => server.messageRequests(),
+      1,
+    );
     expect(error.name).toMatch(/AbortError$/);
     expect(AbortError.isInstance(error)).toBe(true);
-    await vi.waitFor(() => expect(server.messageRequests()[1]!.closedByClient).toBe(true));
   });
 
   it('stores nothing of the history batch of a call aborted while ingesting', async () => {
     const server = await startServer((_request, response) => sendJson(response, 200, message('ok')));
     const controller = new AbortController();
-    const hashing = createHashingEncoder();
-    // Aborts while the batch is being embedded, before it is stored (its own id: nothing cached to reuse).
-    const aborting: Encoder = {
-      ...hashing,
-      id: 'aborting-hashing-256',
-      async encode(texts, options) {
-        controller.abort();
-        return hashing.encode(texts, options);
-      },
-    };
     const adapter = adapterFor(server.baseURL, {
-      personalizer: createPersonalizer({ encoder: aborting, tokenCounter: o200k }),
+      personalizer: createPersonalizer({ encoder: abortingEncoder(controller), tokenCounter: o200k }),
     });
-    const error = await adapter
-      .generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal })
-      .catch((caught) => caught);
+    const error = await rejectionOf(
+      adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal }),
+    );
     expect(error.name).toBe('UserplugAbortError');
     expect(await adapter.personalizer.store.countItems('ana')).toBe(0);
     expect(server.requests).toHaveLength(0);

@@ -16,14 +16,20 @@ import {
   OverloadedError,
   PermissionDeniedError,
   type Persona,
-  type ProviderError,
   RateLimitError,
   readHistoryFile,
-  type StreamPart,
   type TokenCounter,
 } from '@userplug/core';
 import OpenAI from 'openai';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  abortingEncoder,
+  abortOnceSent,
+  collectStream,
+  rejectionOf,
+  streamUntilFailure,
+  withoutEnvironmentVariable,
+} from '../../../test/support/model-adapter-checks.js';
 import { holdEvents, sendEvents, sendJson } from '../../../test/support/send-wire-response.js';
 import {
   closeRecordingServers,
@@ -133,12 +139,6 @@ function adapterFor(baseURL: string, settings: Partial<Parameters<typeof createO
 
 function messagesOf(request: RecordedRequest) {
   return request.body.messages as Array<{ role: string; content: string }>;
-}
-
-async function collect(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
-  const collected: StreamPart[] = [];
-  for await (const part of parts) collected.push(part);
-  return collected;
 }
 
 describe('createOpenAIAdapter', () => {
@@ -461,7 +461,9 @@ describe('createOpenAIAdapter', () => {
       ]),
     );
     const adapter = adapterFor(server.baseURL);
-    const parts = await collect(adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?', seed: 3 }));
+    const parts = await collectStream(
+      adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?', seed: 3 }),
+    );
 
     expect(parts.map((part) => part.type)).toEqual([
       'persona',
@@ -519,7 +521,7 @@ describe('createOpenAIAdapter', () => {
       ]),
     );
     const adapter = adapterFor(server.baseURL);
-    const parts = await collect(
+    const parts = await collectStream(
       adapter.stream({
         userId: 'newcomer',
         prompt: 'Weather?',
@@ -564,9 +566,9 @@ describe('createOpenAIAdapter', () => {
         { 'retry-after-ms': '0', 'x-request-id': 'req_429' },
       ),
     );
-    const error = await adapterFor(failing.baseURL, { maxRetries: 1 })
-      .generate({ userId: 'ana', history, prompt: 'Hi' })
-      .catch((caught) => caught);
+    const error = await rejectionOf(
+      adapterFor(failing.baseURL, { maxRetries: 1 }).generate({ userId: 'ana', history, prompt: 'Hi' }),
+    );
     expect(failing.requests).toHaveLength(2);
     expect(RateLimitError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({
@@ -613,9 +615,9 @@ describe('createOpenAIAdapter', () => {
       const server = await startServer((_request, response) =>
         answerJson(response, status, { error: body }, { 'retry-after': '2' }),
       );
-      const error = await adapterFor(server.baseURL, { maxRetries: 0 })
-        .generate({ userId: 'ana', prompt: 'Hi' })
-        .catch((caught) => caught);
+      const error = await rejectionOf(
+        adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
+      );
       expect(subclass.isInstance(error)).toBe(true);
       expect(error).toMatchObject({
         provider: 'openai',
@@ -638,13 +640,11 @@ describe('createOpenAIAdapter', () => {
       }
     });
     const adapter = adapterFor(server.baseURL);
-    const notJson = await adapter
-      .generate({ userId: 'ana', history, prompt: 'Hi' })
-      .catch((caught) => caught);
+    const notJson = await rejectionOf(adapter.generate({ userId: 'ana', history, prompt: 'Hi' }));
     expect(BadRequestError.isInstance(notJson)).toBe(true);
     expect(notJson).toMatchObject({ provider: 'openai', isRetryable: false });
     expect(notJson.message).toContain('could not be read');
-    const wrongShape = await adapter.generate({ userId: 'ana', prompt: 'Hi' }).catch((caught) => caught);
+    const wrongShape = await rejectionOf(adapter.generate({ userId: 'ana', prompt: 'Hi' }));
     expect(BadRequestError.isInstance(wrongShape)).toBe(true);
     expect(wrongShape.message).toContain('Chat Completions format');
     expect(server.requests).toHaveLength(2);
@@ -660,21 +660,10 @@ describe('createOpenAIAdapter', () => {
       ),
     );
     const adapter = adapterFor(server.baseURL);
-    const run = async () => {
-      const texts: string[] = [];
-      try {
-        for await (const part of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
-          if (part.type === 'text-delta') texts.push(part.text);
-        }
-      } catch (error) {
-        return { texts, error: error as ProviderError };
-      }
-      throw new Error('the stream should have failed');
-    };
-    const malformed = await run();
+    const malformed = await streamUntilFailure(adapter.stream({ userId: 'ana', history, prompt: 'Hi' }));
     expect(malformed.texts).toEqual(['Hel']);
     expect(BadRequestError.isInstance(malformed.error)).toBe(true);
-    const failed = await run();
+    const failed = await streamUntilFailure(adapter.stream({ userId: 'ana', prompt: 'Hi' }));
     expect(failed.texts).toEqual(['Hel']);
     expect(failed.error).toMatchObject({ name: 'UserplugProviderError', isRetryable: true });
     expect(failed.error.message).toContain('overloaded');
@@ -683,30 +672,26 @@ describe('createOpenAIAdapter', () => {
   it('reports an unreachable server as a retryable ConnectionError', async () => {
     const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
     await server.close();
-    const error = await adapterFor(server.baseURL, { maxRetries: 0 })
-      .generate({ userId: 'ana', history, prompt: 'Hi' })
-      .catch((caught) => caught);
+    const error = await rejectionOf(
+      adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', history, prompt: 'Hi' }),
+    );
     expect(ConnectionError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ isRetryable: true, status: undefined });
     expect(error.message).toContain('Check the network and `baseURL`');
   });
 
   it('reports a missing API key when a request is made, not when the adapter is created', async () => {
-    const saved = process.env.OPENAI_API_KEY;
-    delete process.env.OPENAI_API_KEY;
-    try {
+    await withoutEnvironmentVariable('OPENAI_API_KEY', async () => {
       const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
       const adapter = createOpenAIAdapter({
         baseURL: server.baseURL,
         model: 'gpt-4o-mini',
         personalizer: testPersonalizer(),
       });
-      const error = await adapter
-        .generate({ userId: 'ana', history, prompt: 'Hi' })
-        .catch((caught) => caught);
+      const error = await rejectionOf(adapter.generate({ userId: 'ana', history, prompt: 'Hi' }));
       expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
       expect(error.message).toBe('OpenAI API key is missing. Pass `apiKey` or set OPENAI_API_KEY.');
-      await expect(collect(adapter.stream({ userId: 'ana', prompt: 'Hi' }))).rejects.toThrow(
+      await expect(collectStream(adapter.stream({ userId: 'ana', prompt: 'Hi' }))).rejects.toThrow(
         'OpenAI API key is missing',
       );
       // Reported before any work: nothing was ingested, nothing was sent.
@@ -715,10 +700,7 @@ describe('createOpenAIAdapter', () => {
       process.env.OPENAI_API_KEY = 'sk-from-env';
       expect((await adapter.generate({ userId: 'ana', prompt: 'Hi' })).text).toBe('ok');
       expect(server.requests[0]!.headers.authorization).toBe('Bearer sk-from-env');
-    } finally {
-      if (saved === undefined) delete process.env.OPENAI_API_KEY;
-      else process.env.OPENAI_API_KEY = saved;
-    }
+    });
   });
 
   it('uses a client you pass, as configured, and refuses connection settings next to it', async () => {
@@ -735,59 +717,47 @@ describe('createOpenAIAdapter', () => {
     );
   });
 
-  it('rejects an aborted generate with an AbortError and closes the vendor connection', async () => {
-    const server = await startServer((_request, response) => holdEvents(response));
-    const adapter = adapterFor(server.baseURL);
-    const controller = new AbortController();
-    const pending = adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal });
-    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
-    controller.abort(new Error('user left'));
-    const error = await pending.catch((caught) => caught);
-    expect(error.name).toMatch(/AbortError$/);
-    expect(AbortError.isInstance(error) && (error.reason as Error).message).toBe('user left');
-    await vi.waitFor(() => expect(server.requests[0]!.closedByClient).toBe(true));
-  });
-
-  it('stops the vendor request when a stream is aborted or left early', async () => {
+  it('rejects an aborted call with an AbortError and closes the vendor connection, also when a stream is left', async () => {
     const server = await startServer((_request, response) =>
       holdEvents(response, [chunk({ content: 'first' })]),
     );
     const adapter = adapterFor(server.baseURL);
-    for await (const part of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
+    const error = await abortOnceSent(
+      (signal) => adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal }),
+      () => server.requests,
+    );
+    expect(error.name).toMatch(/AbortError$/);
+    expect(AbortError.isInstance(error) && (error.reason as Error).message).toBe('user left');
+
+    for await (const part of adapter.stream({ userId: 'ana', prompt: 'Hi' })) {
       if (part.type === 'text-delta') break;
     }
-    await vi.waitFor(() => expect(server.requests[0]!.closedByClient).toBe(true));
-
-    const controller = new AbortController();
-    const seen: string[] = [];
-    const error = await (async () => {
-      for await (const part of adapter.stream({ userId: 'ana', prompt: 'Hi', signal: controller.signal })) {
-        seen.push(part.type);
-        if (part.type === 'text-delta') controller.abort();
-      }
-    })().catch((caught) => caught);
-    expect(seen).toEqual(['persona', 'text-delta']);
-    expect(AbortError.isInstance(error)).toBe(true);
     await vi.waitFor(() => expect(server.requests[1]!.closedByClient).toBe(true));
+
+    const seen: string[] = [];
+    const controller = new AbortController();
+    const aborted = await rejectionOf(
+      (async () => {
+        for await (const part of adapter.stream({ userId: 'ana', prompt: 'Hi', signal: controller.signal })) {
+          seen.push(part.type);
+          if (part.type === 'text-delta') controller.abort();
+        }
+      })(),
+    );
+    expect(seen).toEqual(['persona', 'text-delta']);
+    expect(AbortError.isInstance(aborted)).toBe(true);
+    await vi.waitFor(() => expect(server.requests[2]!.closedByClient).toBe(true));
   });
 
   it('stores nothing of the history batch of a call aborted while ingesting', async () => {
     const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
     const controller = new AbortController();
-    const hashing = createHashingEncoder();
-    // Aborts while the batch is being embedded, before it is stored (its own id: nothing cached to reuse).
-    const aborting: Encoder = {
-      ...hashing,
-      id: 'aborting-hashing-256',
-      async encode(texts, options) {
-        controller.abort();
-        return hashing.encode(texts, options);
-      },
-    };
-    const adapter = adapterFor(server.baseURL, { personalizer: testPersonalizer({ encoder: aborting }) });
-    const error = await adapter
-      .generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal })
-      .catch((caught) => caught);
+    const adapter = adapterFor(server.baseURL, {
+      personalizer: testPersonalizer({ encoder: abortingEncoder(controller) }),
+    });
+    const error = await rejectionOf(
+      adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal }),
+    );
     expect(error.name).toBe('UserplugAbortError');
     expect(await adapter.personalizer.store.countItems('ana')).toBe(0);
     expect(server.requests).toHaveLength(0);
