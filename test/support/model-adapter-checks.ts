@@ -78,3 +78,15 @@ export async function withoutEnvironmentVariable(name: string, body: () => Promi
     else process.env[name] = saved;
   }
 }
+
+/** Checks that `error` is of `errorClass` (by its `isInstance`), has `fields`, and that its message names `fix`. */
+export function expectFailure(
+  error: CaughtError,
+  errorClass: { isInstance(error: unknown): boolean },
+  fields: Record<string, unknown>,
+  fix: string,
+): void {
+  expect(errorClass.isInstance(error)).toBe(true);
+  expect(error).toMatchObject(fields);
+  expect(error.message).toContain(fix);
+}

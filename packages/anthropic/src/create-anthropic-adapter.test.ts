@@ -25,6 +25,7 @@ import {
   abortingEncoder,
   abortOnceSent,
   collectStream,
+  expectFailure,
   rejectionOf,
   streamUntilFailure,
   withoutEnvironmentVariable,
@@ -696,14 +697,8 @@ describe('createAnthropicAdapter', () => {
       const error = await rejectionOf(
         adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
       );
-      expect(subclass.isInstance(error)).toBe(true);
-      expect(error).toMatchObject({
-        provider: 'anthropic',
-        status,
-        requestId: 'req_fake_1',
-        isRetryable: retryable,
-      });
-      expect(error.message).toContain(fix);
+      const fields = { provider: 'anthropic', status, requestId: 'req_fake_1', isRetryable: retryable };
+      expectFailure(error, subclass, fields, fix);
       expect(server.messageRequests()).toHaveLength(1);
     },
   );

@@ -26,6 +26,7 @@ import {
   abortingEncoder,
   abortOnceSent,
   collectStream,
+  expectFailure,
   rejectionOf,
   streamUntilFailure,
   withoutEnvironmentVariable,
@@ -618,14 +619,8 @@ describe('createOpenAIAdapter', () => {
       const error = await rejectionOf(
         adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
       );
-      expect(subclass.isInstance(error)).toBe(true);
-      expect(error).toMatchObject({
-        provider: 'openai',
-        status,
-        requestId: 'req_fake_1',
-        isRetryable: retryable,
-      });
-      expect(error.message).toContain(fix);
+      const fields = { provider: 'openai', status, requestId: 'req_fake_1', isRetryable: retryable };
+      expectFailure(error, subclass, fields, fix);
       expect(server.requests).toHaveLength(1);
     },
   );
