@@ -58,10 +58,6 @@ try {
   for await (const part of adapter.stream({
     userId: 'sample-user',
     prompt: 'What should I cook tonight?',
-    messages: [
-      { role: 'user', content: 'Suggest a weekend plan for me' },
-      { role: 'assistant', content: first.text },
-    ],
     maxOutputTokens: 48,
   })) {
     if (part.type === 'text-delta') process.stdout.write(part.text);
