@@ -200,7 +200,7 @@ describe('createAnthropicAdapter', () => {
     const [request] = server.messageRequests();
     // This SDK version sends the key as a bearer token.
     expect(request!.headers.authorization).toBe('Bearer sk-ant-test');
-    expect(request!.headers['anthropic-version']).toBeDefined();
+    expect(request!.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(request!.body).toEqual({
       model: 'claude-sonnet-4-6',
       max_tokens: 1024,

@@ -405,7 +405,7 @@ describe('createOnnxAdapter', () => {
   it('has its personalizer before the model loads, counting with the model tokenizer once it does', async () => {
     // Nothing is read at creation: a missing model directory fails the first call, not the factory.
     const missing = createOnnxAdapter({ modelDirectory: join(root, 'no-such-model') });
-    expect(missing.personalizer.store).toBeTruthy();
+    expect(await missing.personalizer.store.countItems('nia')).toBe(0);
     await expect(missing.generate({ userId: 'nia', prompt: 'Hi' })).rejects.toThrow(/no-such-model/);
     await missing.dispose();
 
