@@ -11,6 +11,7 @@ import {
   type StreamPart,
 } from '@userplug/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { abortingEncoder, rejectionOf } from '../../../test/support/model-adapter-checks.js';
 import { createOnnxAdapter, type OnnxAdapter, type OnnxAdapterSettings } from './create-onnx-adapter.js';
 import { loadOnnxTokenCounter } from './load-onnx-token-counter.js';
 import { writeProjectorFile } from './projector-file.js';
@@ -239,6 +240,21 @@ describe('createOnnxAdapter', () => {
     expect(
       (await created.generate({ userId: 'fay', prompt: 'Again', maxOutputTokens: 2 })).usage.outputTokens,
     ).toBe(2);
+  });
+
+  it('stores nothing of the history batch of a call aborted while ingesting', async () => {
+    const controller = new AbortController();
+    const own = createPersonalizer({
+      encoder: abortingEncoder(controller),
+      tokenCounter: await loadOnnxTokenCounter({ modelDirectory: tiny.directory }),
+    });
+    personalizers.push(own);
+    const created = await adapter({ personalizer: own });
+    const error = await rejectionOf(
+      created.generate({ userId: 'fay', history, prompt: 'Go on', signal: controller.signal }),
+    );
+    expect(error.name).toBe('UserplugAbortError');
+    expect(await own.store.countItems('fay')).toBe(0);
   });
 
   it('works without history (an empty persona) and with soft tokens turned off', async () => {

@@ -251,14 +251,16 @@ export function createOnnxAdapter(settings: OnnxAdapterSettings): OnnxAdapter {
       const state = await scope.guard(load());
       const { decoder, projector } = state;
       const budget = checked.budget ?? settings.budget;
-      const personalized = await personalizer.personalize({
-        userId: checked.userId,
-        prompt: checked.prompt,
-        signal: scope.signal,
-        ...(checked.history === undefined ? {} : { history: checked.history }),
-        ...(checked.instruction === undefined ? {} : { instruction: checked.instruction }),
-        ...(budget === undefined ? {} : { budget }),
-      });
+      const personalized = await scope.guard(
+        personalizer.personalize({
+          userId: checked.userId,
+          prompt: checked.prompt,
+          signal: scope.signal,
+          ...(checked.history === undefined ? {} : { history: checked.history }),
+          ...(checked.instruction === undefined ? {} : { instruction: checked.instruction }),
+          ...(budget === undefined ? {} : { budget }),
+        }),
+      );
       const { persona } = personalized;
       warnings.unshift(...personalized.warnings, ...projector.warnings);
       if (settings.projector !== undefined && settings.softTokens !== undefined) {
