@@ -155,7 +155,6 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Mode
     ownsPersonalizer: settings.personalizer === undefined,
     price: findAnthropicPrice(modelId, { ...anthropicPrices, ...settings.prices }),
     connect,
-    maxRetries: (client) => client.maxRetries,
     async fitPersona(client, request, signal) {
       const estimate = await estimator;
       // Ingest first, so the revision below is the one the persona is built from.

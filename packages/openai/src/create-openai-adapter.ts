@@ -70,7 +70,6 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ModelAdapt
     ownsPersonalizer: settings.personalizer === undefined,
     price: findOpenAIPrice(modelId, { ...openAIPrices, ...settings.prices }),
     connect,
-    maxRetries: (client) => client.maxRetries,
     async fitPersona(_client, request, signal) {
       counter ??= createTiktokenCounter({ encoding });
       const tokenCounter = await counter;

@@ -45,7 +45,6 @@ function fakeVendor(overrides: Partial<HostedModel<FakeClient, { prompt: string 
       steps.push('connect');
       return { maxRetries: 3 };
     },
-    maxRetries: (client) => client.maxRetries,
     async fitPersona(_client, request) {
       steps.push(`fit ${request.userId}`);
       return {

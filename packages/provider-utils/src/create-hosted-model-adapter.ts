@@ -54,7 +54,7 @@ export interface VendorAnswer extends VendorFinish {
 export type VendorStreamPart = Extract<StreamPart, { type: 'text-delta' | 'tool-call' }>;
 
 /** What a hosted adapter supplies to {@link createHostedModelAdapter}: the vendor-specific steps of a call. */
-export interface HostedModel<Client, Body> {
+export interface HostedModel<Client extends { maxRetries: number }, Body> {
   /** Who the vendor is, for messages. */
   identity: ProviderIdentity;
   /** The model every call uses. */
@@ -65,10 +65,8 @@ export interface HostedModel<Client, Body> {
   ownsPersonalizer: boolean;
   /** The model's price, when known. */
   price: ModelPrice | undefined;
-  /** The vendor client; throws when it cannot be made (a missing API key). Called first on every request. */
+  /** The vendor client (its SDK makes `maxRetries` retries); throws when it cannot be made (a missing API key). Called first on every request. */
   connect(): Client;
-  /** The retries the client's SDK makes, for messages. */
-  maxRetries(client: Client): number;
   /** Builds the persona and fits it to the budget in the model's tokens. Ingests `request.history` first. */
   fitPersona(client: Client, request: CheckedRequest, signal: AbortSignal): Promise<FittedPersona>;
   /** The vendor request body; pushes `unsupported-setting` warnings for fields the vendor cannot take. */
@@ -91,7 +89,9 @@ export interface HostedModel<Client, Body> {
  * timings, warnings) and the errors. An aborted call rejects at once with an `AbortError` and stops the vendor
  * request; so does leaving a stream early.
  */
-export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client, Body>): ModelAdapter {
+export function createHostedModelAdapter<Client extends { maxRetries: number }, Body>(
+  model: HostedModel<Client, Body>,
+): ModelAdapter {
   const now = model.now ?? (() => performance.now());
   const { identity, modelId } = model;
   const describe = (request: GenerateRequest) =>
@@ -206,7 +206,8 @@ export function createHostedModelAdapter<Client, Body>(model: HostedModel<Client
   function normalize(error: unknown, client: Client | undefined): unknown {
     return model.normalizeError(error, {
       modelId,
-      maxRetries: client === undefined ? 0 : model.maxRetries(client),
+      // The SDK's own count, for messages such as "after 2 retries".
+      maxRetries: client?.maxRetries ?? 0,
     });
   }
 
