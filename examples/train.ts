@@ -5,14 +5,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  classifyWithPrototypes,
-  createHashingEncoder,
-  createPersonalizer,
-  loadDefaultEncoder,
-  maxPieceWordsFor,
-  writeTrainedArtifact,
-} from '@userplug/core';
+import { createHashingEncoder, createPersonalizer, loadDefaultEncoder } from '@userplug/core';
+import { classifyWithPrototypes, maxPieceWordsFor, writeTrainedArtifact } from '@userplug/core/internal';
 import {
   createSyntheticLamp,
   embedHistories,

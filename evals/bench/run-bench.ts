@@ -102,7 +102,7 @@ const latencyBefore = await benchPersonalize({
   sizes,
   texts: latencyTexts,
   prompts,
-  personalizer: { vectorPrecision: 'float32' },
+  personalizer: { retrieval: { vectorPrecision: 'float32' } },
 });
 await before.dispose();
 

@@ -2,7 +2,9 @@ import { UserplugError } from '@userplug/core';
 import { type CliIo, UsageError } from './cli-io.js';
 import { forgetCommand, forgetUsage } from './forget-command.js';
 import { ingestCommand, ingestUsage } from './ingest-command.js';
+import { keysCommand, keysUsage } from './keys-command.js';
 import { personalizeCommand, personalizeUsage } from './personalize-command.js';
+import { serveCommand, serveUsage } from './serve-command.js';
 import { trainCommand, trainUsage } from './train-command.js';
 
 interface Command {
@@ -32,6 +34,17 @@ const commands: Record<string, Command> = {
     summary: "Learn the user embedder's query side from histories or LaMP-format data (resumable).",
     usage: trainUsage,
     run: trainCommand,
+  },
+  serve: {
+    summary:
+      'Run the HTTP service (tenant API keys, OpenAPI, metrics, the /inspect page) on SQLite or PostgreSQL.',
+    usage: serveUsage,
+    run: serveCommand,
+  },
+  keys: {
+    summary: 'Create, list or revoke the API keys of `userplug serve`.',
+    usage: keysUsage,
+    run: keysCommand,
   },
 };
 

@@ -1,14 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import {
-  createHashingEncoder,
-  type Encoder,
-  loadDefaultEncoder,
-  maxPieceWordsFor,
-  type TrainedArtifact,
-  writeTrainedArtifact,
-} from '@userplug/core';
+import { createHashingEncoder, type Encoder, loadDefaultEncoder, type TrainedArtifact } from '@userplug/core';
+import { maxPieceWordsFor, writeTrainedArtifact } from '@userplug/core/internal';
 import type { EmbeddedHistory, TrainingProgress, TrainingResult, TrainingSettings } from '@userplug/train';
 import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { openCliStore } from './cli-store.js';

@@ -102,6 +102,66 @@ describe('createPersonalizer', () => {
     expect(result).toMatchObject({ inserted: 1, updated: 1, embeddedTexts: 0, reusedTexts: 2 });
   });
 
+  it('counts an id repeated within one call as updated, across and within batches', async () => {
+    const personalizer = createPersonalizer({ encoder: createHashingEncoder({ dim: 64 }), batchSize: 2 });
+    const result = await personalizer.ingest('u1', [
+      { id: 'a', text: 'first version of a' },
+      { id: 'a', text: 'second version of a' },
+      { id: 'b', text: 'only b' },
+      { id: 'a', text: 'second version of a' },
+      { id: 'c', text: 'only c' },
+    ]);
+    expect(result).toMatchObject({ received: 5, inserted: 3, updated: 2, unchanged: 0 });
+    const texts = (await personalizer.store.listItems('u1')).map((item) => item.text);
+    expect(texts.sort()).toEqual(['only b', 'only c', 'second version of a']);
+    const again = await personalizer.ingest('u1', [{ id: 'b', text: 'only b' }]);
+    expect(again).toMatchObject({ received: 1, inserted: 0, updated: 0, unchanged: 1 });
+  });
+
+  it('runs concurrent ingests of one user one after another, so their counts add up', async () => {
+    const personalizer = createPersonalizer({ encoder: createHashingEncoder({ dim: 64 }), batchSize: 3 });
+    const histories = [0, 1, 2, 3].map((call) =>
+      Array.from({ length: 10 }, (_, index) => ({
+        id: `item-${index}`,
+        text: `text ${index} from call ${call % 2}`,
+      })),
+    );
+    const results = await Promise.all(histories.map((items) => personalizer.ingest('u1', items)));
+    for (const result of results)
+      expect(result.inserted + result.updated + result.unchanged).toBe(result.received);
+    const total = (field: 'inserted' | 'updated' | 'unchanged') =>
+      results.reduce((sum, result) => sum + result[field], 0);
+    // Calls 0 and 2 carry the same texts, as do 1 and 3: every id is new once, then alternates.
+    expect(total('inserted')).toBe(10);
+    expect(total('updated')).toBe(30);
+    expect(total('unchanged')).toBe(0);
+  });
+
+  it('stops an aborted ingest before storing the batch, and keeps the batches stored before', async () => {
+    const controller = new AbortController();
+    const inner = createHashingEncoder({ dim: 64 });
+    let batches = 0;
+    const encoder: Encoder = {
+      id: inner.id,
+      dim: inner.dim,
+      async encode(texts) {
+        batches++;
+        // The second batch is aborted while it is being embedded.
+        if (batches === 2) controller.abort(new Error('user cancelled'));
+        return inner.encode(texts);
+      },
+      dispose() {},
+    };
+    const personalizer = createPersonalizer({ encoder, batchSize: 2 });
+    const items = history.map((item, index) => ({ ...item, text: `${item.text} ${index}` }));
+    const ingesting = personalizer.ingest('u1', items, { signal: controller.signal });
+    await expect(ingesting).rejects.toMatchObject({ name: 'UserplugAbortError' });
+    expect((await personalizer.store.listItems('u1')).map((item) => item.id)).toEqual(['h1', 'h2']);
+    await expect(
+      personalizer.personalize({ userId: 'u1', prompt: 'hello', signal: controller.signal }),
+    ).rejects.toMatchObject({ name: 'UserplugAbortError' });
+  });
+
   it('returns the persona, the messages and the token accounting', async () => {
     const personalizer = createPersonalizer({ encoder: countingEncoder(), budget: 250 });
     const result = await personalizer.personalize({

@@ -7,7 +7,7 @@ import { EmbeddingCache } from './embedding-cache.js';
 import type { Encoder } from './encoder.js';
 import { type HistoryItem, type HistorySource, readHistoryBatches } from './history-item.js';
 import { createMemoryStore } from './memory-store.js';
-import type { Attribution, Persona, PersonalizeResult, PersonalizeWarning } from './personalize-result.js';
+import type { Attribution, Persona, PersonalizeResult } from './personalize-result.js';
 import { type RenderedPersona, renderPersona } from './render-persona.js';
 import { restateQuestion } from './restate-question.js';
 import { selectEvidence, topRows } from './select-evidence.js';
@@ -22,34 +22,59 @@ import {
   transformTrainedQuery,
 } from './trained-artifact.js';
 import { buildUserIndex, type IndexSettings, type UserIndex } from './user-index.js';
-import { InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
+import { InvalidArgumentError, InvalidHistoryError, throwIfAborted } from './userplug-error.js';
+import type { UserplugWarning } from './userplug-warning.js';
 import { normalizeInPlace } from './vector-math.js';
 
+/**
+ * How a user's items are scored against a prompt: the research knobs of the embedder (attention, calibration,
+ * feedback, query restatement). Every field has a default chosen on PersonaBench community_0; most apps leave
+ * them alone.
+ */
+export interface RetrievalSettings extends AttentionSettings, IndexSettings {
+  /**
+   * A question prompt is also embedded as the statement its answer would contain ("Which city do I live in?" →
+   * "city I live in"): the query vector mixes both, with this weight on the statement. 0 turns it off. Default 0.5.
+   */
+  restatedQuestionWeight?: number;
+}
+
+/** How the persona text is put together from the scored items. Every field has a default. */
+export interface RenderingSettings {
+  /** Most evidence items quoted in the persona. Default 8. */
+  evidenceLimit?: number;
+  /** Most descriptors per section. Default 6. */
+  descriptorLimit?: number;
+  /** Evidence trade-off between weight (1) and diversity (0). Default 0.7. */
+  evidenceDiversity?: number;
+}
+
 /** Settings of {@link createPersonalizer}. Every field has a default. */
-export interface PersonalizerSettings extends AttentionSettings, IndexSettings {
+export interface PersonalizerSettings {
   /** Sentence encoder for items and queries. Default: the embedded offline encoder from `@userplug/encoder-use`. */
   encoder?: Encoder | Promise<Encoder>;
   /** Where items and vectors are kept. Default: a new in-memory store. */
   store?: UserplugStore;
   /** Hard limit on the persona's tokens; 0 turns the persona off. Default 300. */
   budget?: number;
-  /** Counts persona tokens as the target model does: a counter, or an OpenAI encoding name. Default `o200k_base`. */
-  tokenCounter?: TokenCounter | TiktokenEncoding;
+  /**
+   * Counts persona tokens as the target model does: a counter (or a promise of one, for a tokenizer that loads),
+   * or an OpenAI encoding name. Default `o200k_base`.
+   */
+  tokenCounter?: TokenCounter | Promise<TokenCounter> | TiktokenEncoding;
   /** Instruction embedded with every prompt, steering which parts of the history matter. Default none. */
   instruction?: string;
   /**
-   * A question prompt is also embedded as the statement its answer would contain ("Which city do I live in?" →
-   * "city I live in"): the query vector mixes both, with this weight on the statement. 0 turns it off. Default 0.5.
+   * What `userplug train` learned (an artifact or its path, loaded on first use): a query transform,
+   * instruction embeddings and attention settings (explicit `retrieval` settings win). Its encoder must be this one. Default none.
    */
-  restatedQuestionWeight?: number;
-  /** Most evidence items quoted in the persona. Default 8. */
-  evidenceLimit?: number;
-  /** Most descriptors per section. Default 6. */
-  descriptorLimit?: number;
+  trained?: string | TrainedArtifact;
   /** Most attributions returned. Default 10. */
   maxAttributions?: number;
-  /** Evidence trade-off between weight (1) and diversity (0). Default 0.7. */
-  evidenceDiversity?: number;
+  /** Scoring knobs (attention temperature, BM25 weight, recency, whitening, hubness, feedback, …). Default: tuned defaults. */
+  retrieval?: RetrievalSettings;
+  /** Persona text knobs (evidence and descriptor limits, diversity). Default: see {@link RenderingSettings}. */
+  rendering?: RenderingSettings;
   /** Texts whose embeddings are kept in memory. Default 20,000. */
   embeddingCacheSize?: number;
   /** Items validated, embedded and stored together; each batch is stored all or nothing. Default 256. */
@@ -58,22 +83,26 @@ export interface PersonalizerSettings extends AttentionSettings, IndexSettings {
   maxItemCharacters?: number;
   /** Users whose query-independent index is kept in memory. Default 64. */
   indexCacheSize?: number;
-  /**
-   * What `userplug train` learned (an artifact or its path, loaded on first use): a query transform,
-   * instruction embeddings and attention settings (explicit settings above win). Its encoder must be this one. Default none.
-   */
-  trained?: string | TrainedArtifact;
+}
+
+/** Options of a store-changing or reading call. */
+export interface CallOptions {
+  /** Cancels the call: it rejects with a `UserplugAbortError`; a batch not yet stored is not stored. */
+  signal?: AbortSignal;
 }
 
 /** What one `ingest` call did. */
 export interface IngestResult {
   /** The user. */
   userId: string;
-  /** Items read from the history. */
+  /** Items read from the history: always `inserted + updated + unchanged`. */
   received: number;
   /** Items new to the store. */
   inserted: number;
-  /** Items that replaced a stored item with the same id and different content. */
+  /**
+   * Items that replaced a stored item with the same id and different content, and items whose id an earlier item
+   * of the same call already used (the later one wins).
+   */
   updated: number;
   /** Items equal to the stored ones: nothing was done. */
   unchanged: number;
@@ -101,18 +130,23 @@ export interface PersonalizeRequest {
   influence?: boolean;
   /** Overrides the personalizer's maxAttributions for this call. */
   maxAttributions?: number;
+  /** Cancels the call: it rejects with a `UserplugAbortError`; items of `history` not yet stored are not stored. */
+  signal?: AbortSignal;
 }
 
 /** A reusable personalizer: one encoder, one store, cached indexes. */
 export interface Personalizer {
-  /** Validates, embeds (no LLM call) and stores history items for a user. */
-  ingest(userId: string, history: HistorySource): Promise<IngestResult>;
+  /**
+   * Validates, embeds (no LLM call) and stores history items for a user, batch by batch, each batch all or
+   * nothing. Ingests of one user through one personalizer run one after another, so their counts add up.
+   */
+  ingest(userId: string, history: HistorySource, options?: CallOptions): Promise<IngestResult>;
   /** Builds the query-aware persona for a prompt and the messages to send. */
   personalize(request: PersonalizeRequest): Promise<PersonalizeResult>;
-  /** Deletes some of a user's items by id. */
-  deleteItems(userId: string, itemIds: readonly string[]): Promise<number>;
-  /** Erases everything stored and cached for a user. */
-  forget(userId: string): Promise<ForgetReport>;
+  /** Deletes some of a user's items by id; returns how many existed. */
+  deleteItems(userId: string, itemIds: readonly string[], options?: CallOptions): Promise<number>;
+  /** Erases everything stored and cached for a user, and verifies nothing is left. */
+  forget(userId: string, options?: CallOptions): Promise<ForgetReport>;
   /** The store this personalizer writes to. */
   readonly store: UserplugStore;
   /** The encoder, loaded on first use. */
@@ -183,6 +217,8 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     typeof tokenCounterSetting === 'string'
       ? sharedTiktokenCounter(tokenCounterSetting)
       : Promise.resolve(tokenCounterSetting);
+  const retrieval = settings.retrieval ?? {};
+  const rendering = settings.rendering ?? {};
   const cache =
     settings.embeddingCacheSize === undefined
       ? sharedEmbeddingCache
@@ -191,9 +227,31 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
   const indexCacheSize = settings.indexCacheSize ?? 64;
   const indexes = new Map<string, CachedIndex>();
   const queryVectors = new Map<string, Float32Array>();
+  // The tail of each user's chain of ingests: one user's ingests run one after another, so counts add up.
+  const ingestTails = new Map<string, Promise<unknown>>();
 
-  async function ingest(userId: string, history: HistorySource): Promise<IngestResult> {
+  function ingest(userId: string, history: HistorySource, options: CallOptions = {}): Promise<IngestResult> {
     requireUserId(userId);
+    const previous = ingestTails.get(userId) ?? Promise.resolve();
+    const run = previous.then(
+      () => ingestNow(userId, history, options.signal),
+      () => ingestNow(userId, history, options.signal),
+    );
+    const tail = run.catch(() => {});
+    ingestTails.set(userId, tail);
+    void tail.then(() => {
+      if (ingestTails.get(userId) === tail) ingestTails.delete(userId);
+    });
+    return run;
+  }
+
+  async function ingestNow(
+    userId: string,
+    history: HistorySource,
+    signal: AbortSignal | undefined,
+  ): Promise<IngestResult> {
+    const what = `Ingest for user "${userId}"`;
+    throwIfAborted(signal, what);
     const started = performance.now();
     const [encoder, tokenCounter] = await Promise.all([getEncoder(), getTokenCounter()]);
     const result: IngestResult = {
@@ -208,27 +266,46 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     };
     const limits =
       settings.maxItemCharacters === undefined ? {} : { maxItemCharacters: settings.maxItemCharacters };
+    // Ids of earlier batches of this call: an item repeating one replaces it and counts as updated.
+    const seenBefore = new Set<string>();
     try {
       for await (const batch of readHistoryBatches(history, batchSize, limits)) {
+        throwIfAborted(signal, what);
         result.received += batch.length;
         const latest = new Map<string, HistoryItem>();
         for (const item of batch) latest.set(item.id, item);
         const stored = await store.getItemHashes(userId, [...latest.keys()]);
-        const changed = [...latest.values()].filter((item) => stored.get(item.id) !== itemHashOf(item));
-        result.unchanged += batch.length - changed.length;
-        if (changed.length === 0) continue;
-        const embedded = await embedHistoryItems(changed, {
-          encoder,
-          cache,
-          tokenCounter,
-          maxPieceWords: maxPieceWordsFor(encoder),
-          findStoredVectors: (hashes) => store.findVectors(userId, encoder.id, hashes),
-        });
-        const counts = await store.upsertItems(userId, embedded.items);
-        result.inserted += counts.inserted;
-        result.updated += counts.updated;
-        result.embeddedTexts += embedded.statistics.embeddedTexts;
-        result.reusedTexts += embedded.statistics.reusedTexts;
+        const changed: HistoryItem[] = [];
+        let unchanged = 0;
+        let unchangedRepeats = 0;
+        for (const item of latest.values()) {
+          if (stored.get(item.id) !== itemHashOf(item)) changed.push(item);
+          else if (seenBefore.has(item.id)) unchangedRepeats++;
+          else unchanged++;
+        }
+        if (changed.length > 0) {
+          const embedded = await embedHistoryItems(changed, {
+            encoder,
+            cache,
+            tokenCounter,
+            maxPieceWords: maxPieceWordsFor(encoder),
+            findStoredVectors: (hashes) => store.findVectors(userId, encoder.id, hashes),
+            ...(signal === undefined ? {} : { signal }),
+          });
+          // Checked again after the slow part: an aborted batch is never stored.
+          throwIfAborted(signal, what);
+          const counts = await store.upsertItems(userId, embedded.items);
+          result.inserted += counts.inserted;
+          result.updated += counts.updated;
+          // Another process may have stored an equal item meanwhile: the store's counts decide.
+          unchanged += changed.length - counts.inserted - counts.updated;
+          result.embeddedTexts += embedded.statistics.embeddedTexts;
+          result.reusedTexts += embedded.statistics.reusedTexts;
+        }
+        result.unchanged += unchanged;
+        // Earlier items of this batch replaced by a later one with the same id count as updated too.
+        result.updated += unchangedRepeats + (batch.length - latest.size);
+        for (const id of latest.keys()) seenBefore.add(id);
       }
     } catch (error) {
       if (InvalidHistoryError.isInstance(error) && result.inserted + result.updated > 0) {
@@ -250,7 +327,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
 
   async function buildIndex(userId: string, encoder: Encoder): Promise<UserIndex> {
     const items = await store.listItems(userId);
-    const index = buildUserIndex(items, encoder.dim, encoder.id, settings);
+    const index = buildUserIndex(items, encoder.dim, encoder.id, retrieval);
     if (index.phrases.length > 0) {
       const phraseTexts = index.phrases.map((phrase) => phrase.phrase);
       const hashes = phraseTexts.map(contentHash);
@@ -290,11 +367,19 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
   }
 
   /** Unit query vectors of the texts, embedded in one encoder call and cached. */
-  async function embedQueries(encoder: Encoder, texts: readonly string[]): Promise<Float32Array[]> {
+  async function embedQueries(
+    encoder: Encoder,
+    texts: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array[]> {
     const keys = texts.map((text) => `${encoder.id}\u0000${text}`);
     const missing = texts.filter((_, position) => !queryVectors.has(keys[position]!));
     if (missing.length > 0) {
-      const vectors = await (encoder.encodeQueries ?? encoder.encode).call(encoder, missing);
+      const vectors = await (encoder.encodeQueries ?? encoder.encode).call(
+        encoder,
+        missing,
+        signal === undefined ? undefined : { signal },
+      );
       missing.forEach((text, position) => {
         queryVectors.set(
           `${encoder.id}\u0000${text}`,
@@ -307,15 +392,21 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
   }
 
   /** The prompt's query vector: its embedding, mixed with its restatement's when it is a question. */
-  async function embedPrompt(encoder: Encoder, prompt: string, instruction: string | undefined) {
+  async function embedPrompt(
+    encoder: Encoder,
+    prompt: string,
+    instruction: string | undefined,
+    signal: AbortSignal | undefined,
+  ) {
     const withInstruction = (text: string) => (instruction ? `${instruction}\n${text}` : text);
-    const weight = settings.restatedQuestionWeight ?? 0.5;
+    const weight = retrieval.restatedQuestionWeight ?? 0.5;
     const statement = weight > 0 ? restateQuestion(prompt) : undefined;
-    if (statement === undefined) return (await embedQueries(encoder, [withInstruction(prompt)]))[0]!;
-    const [question, restated] = await embedQueries(encoder, [
-      withInstruction(prompt),
-      withInstruction(statement),
-    ]);
+    if (statement === undefined) return (await embedQueries(encoder, [withInstruction(prompt)], signal))[0]!;
+    const [question, restated] = await embedQueries(
+      encoder,
+      [withInstruction(prompt), withInstruction(statement)],
+      signal,
+    );
     const mixed = new Float32Array(question!.length);
     for (let column = 0; column < mixed.length; column++)
       mixed[column] = (1 - weight) * question![column]! + weight * restated![column]!;
@@ -332,16 +423,22 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     }
     const budget = request.budget ?? defaultBudget;
     requireBudget(budget);
-    const warnings: PersonalizeWarning[] = [];
-    if (request.history !== undefined) await ingest(request.userId, request.history);
+    const { signal } = request;
+    const what = `Personalize for user "${request.userId}"`;
+    throwIfAborted(signal, what);
+    const warnings: UserplugWarning[] = [];
+    if (request.history !== undefined)
+      await ingest(request.userId, request.history, signal === undefined ? {} : { signal });
     const [encoder, tokenCounter] = await Promise.all([getEncoder(), getTokenCounter()]);
     const { index, revision } = await getIndex(request.userId, encoder);
+    throwIfAborted(signal, what);
     const prompt = request.prompt;
 
     if (index.items.length === 0) {
       warnings.push({
         type: 'empty-history',
         message: `User "${request.userId}" has no history items: the prompt is returned without a persona.`,
+        userId: request.userId,
       });
       return {
         prompt,
@@ -362,16 +459,17 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     const instruction = request.instruction ?? settings.instruction;
     const queryText = instruction ? `${instruction}\n${prompt}` : prompt;
     const trained = await getTrained(encoder);
-    const embeddedQuery = await embedPrompt(encoder, prompt, instruction);
+    const embeddedQuery = await embedPrompt(encoder, prompt, instruction, signal);
+    throwIfAborted(signal, what);
     const queryVector = trained ? transformTrainedQuery(trained, embeddedQuery, instruction) : embeddedQuery;
-    const attention = trained ? trainedAttentionSettings(trained, settings) : settings;
+    const attention = trained ? trainedAttentionSettings(trained, retrieval) : retrieval;
     const embedding = embedUser(index, queryVector, queryText, attention);
 
-    const descriptorLimit = settings.descriptorLimit ?? 6;
+    const descriptorLimit = rendering.descriptorLimit ?? 6;
     const evidenceRows = selectEvidence(embedding.weights, index.kernel.itemRow, index.dimension, {
-      limit: settings.evidenceLimit ?? 8,
-      lambda: settings.evidenceDiversity ?? 0.7,
-      temperature: settings.temperature ?? 0.05,
+      limit: rendering.evidenceLimit ?? 8,
+      lambda: rendering.evidenceDiversity ?? 0.7,
+      temperature: attention.temperature ?? 0.05,
     });
     const maxPieceWords = maxPieceWordsFor(encoder);
     // An item stored by a version that cut it differently is quoted whole: its piece numbers mean other pieces.
@@ -431,6 +529,15 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       });
     }
 
+    // Truncation is the budget doing its job; a persona that could quote no evidence at all is worth saying.
+    if (budget > 0 && rendered.truncated && rendered.evidence.length === 0 && evidenceRows.length > 0) {
+      warnings.push({
+        type: 'persona-truncated',
+        message:
+          `The ${budget}-token persona budget left no room to quote any of user "${request.userId}"'s history. ` +
+          'Raise `budget` so the persona can include evidence.',
+      });
+    }
     const persona: Persona = {
       text: rendered.text,
       stableText: rendered.stableText,
@@ -467,8 +574,9 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     };
   }
 
-  async function forget(userId: string): Promise<ForgetReport> {
+  async function forget(userId: string, options: CallOptions = {}): Promise<ForgetReport> {
     requireUserId(userId);
+    throwIfAborted(options.signal, `Forget user "${userId}"`);
     const items = await store.listItems(userId);
     const report = await store.forget(userId);
     cache.deleteTexts(items.map((item) => item.textHash));
@@ -482,8 +590,9 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     ingest,
     personalize,
     forget,
-    async deleteItems(userId, itemIds) {
+    async deleteItems(userId, itemIds, options = {}) {
       requireUserId(userId);
+      throwIfAborted(options.signal, `Delete items of user "${userId}"`);
       return store.deleteItems(userId, itemIds);
     },
     async dispose() {

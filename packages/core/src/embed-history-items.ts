@@ -5,7 +5,7 @@ import type { HistoryItem } from './history-item.js';
 import { cutIntoPieces } from './split-into-pieces.js';
 import type { StoredItem } from './store.js';
 import type { TokenCounter } from './token-counter.js';
-import { EncoderError } from './userplug-error.js';
+import { AbortError, EncoderError, throwIfAborted } from './userplug-error.js';
 import { normalizeInPlace } from './vector-math.js';
 
 /** What embedding a batch of items needs. */
@@ -19,6 +19,8 @@ export interface EmbedItemsContext {
   findStoredVectors?: (
     textHashes: string[],
   ) => Promise<Map<string, { vectors: Float32Array; pieceCount: number }>>;
+  /** Cancels embedding; passed to the encoder. */
+  signal?: AbortSignal;
 }
 
 /** What embedding a batch cost. */
@@ -112,9 +114,13 @@ export async function embedHistoryItems(
   if (pieceTexts.length > 0) {
     let vectors: Float32Array[];
     try {
-      vectors = await encoder.encode(pieceTexts);
+      vectors = await encoder.encode(
+        pieceTexts,
+        context.signal === undefined ? undefined : { signal: context.signal },
+      );
     } catch (error) {
-      if (EncoderError.isInstance(error)) throw error;
+      if (EncoderError.isInstance(error) || AbortError.isInstance(error)) throw error;
+      throwIfAborted(context.signal, `Embedding ${pieceTexts.length} texts`);
       throw new EncoderError(
         `Encoder "${encoder.id}" failed on ${pieceTexts.length} texts.`,
         { encoderId: encoder.id },

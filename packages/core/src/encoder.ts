@@ -1,3 +1,9 @@
+/** Options of one `encode` call. */
+export interface EncodeOptions {
+  /** Cancels the call (a hosted encoder stops its request; a local one may finish the batch in flight). */
+  signal?: AbortSignal;
+}
+
 /**
  * A sentence encoder: turns texts into unit-length vectors. userplug embeds each history item once
  * (cached by content hash) and the query once per call.
@@ -16,12 +22,12 @@ export interface Encoder {
    */
   readonly maxInputTokens?: number;
   /** Embeds documents (history items): one L2-normalised vector per text, in order. */
-  encode(texts: readonly string[]): Promise<Float32Array[]>;
+  encode(texts: readonly string[], options?: EncodeOptions): Promise<Float32Array[]>;
   /**
    * Embeds queries, for models that embed queries differently from documents (BGE's query prefix).
    * Defaults to `encode`.
    */
-  encodeQueries?(texts: readonly string[]): Promise<Float32Array[]>;
+  encodeQueries?(texts: readonly string[], options?: EncodeOptions): Promise<Float32Array[]>;
   /** Frees the model. The encoder must not be used afterwards. */
   dispose(): Promise<void> | void;
 }

@@ -1,4 +1,5 @@
 import type { PersonaDescriptor, PersonaEvidence } from './render-persona.js';
+import type { UserplugWarning } from './userplug-warning.js';
 
 /** One chat message, in the shape every chat API accepts. */
 export interface ChatMessage {
@@ -62,14 +63,6 @@ export interface PersonaUsage {
   tokenizer: string;
 }
 
-/** Something the call could still do, but not quite as asked. */
-export interface PersonalizeWarning {
-  /** Stable identifier, such as `empty-history`. */
-  type: string;
-  /** What happened and what to do. */
-  message: string;
-}
-
 /** What `personalize` returns. */
 export interface PersonalizeResult {
   /** One string for any text LLM: the persona block, a blank line, then the prompt. */
@@ -81,5 +74,5 @@ export interface PersonalizeResult {
   /** Token accounting. */
   usage: PersonaUsage;
   /** Non-fatal problems. */
-  warnings: PersonalizeWarning[];
+  warnings: UserplugWarning[];
 }

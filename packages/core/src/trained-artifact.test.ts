@@ -134,14 +134,14 @@ describe('trained artifact', () => {
   });
 
   it('applies learned attention settings; explicit settings win', async () => {
-    const sharp = await rankedIds({ temperature: 0.01 }, 'shoes for the trail');
+    const sharp = await rankedIds({ retrieval: { temperature: 0.01 } }, 'shoes for the trail');
     const learned = await rankedIds(
       { trained: baseArtifact({ attention: { temperature: 0.01 } }) },
       'shoes for the trail',
     );
     expect(learned.attributions).toEqual(sharp.attributions);
     const explicit = await rankedIds(
-      { temperature: 0.05, trained: baseArtifact({ attention: { temperature: 0.01 } }) },
+      { retrieval: { temperature: 0.05 }, trained: baseArtifact({ attention: { temperature: 0.01 } }) },
       'shoes for the trail',
     );
     const plain = await rankedIds({}, 'shoes for the trail');

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ProviderError, StoreError, UserplugError } from './userplug-error.js';
+import {
+  AbortError,
+  AuthenticationError,
+  BadRequestError,
+  ConnectionError,
+  InvalidArgumentError,
+  NotFoundError,
+  OverloadedError,
+  PermissionDeniedError,
+  ProviderError,
+  RateLimitError,
+  StoreError,
+  throwIfAborted,
+  UserplugError,
+} from './userplug-error.js';
 
 describe('UserplugError', () => {
   it('is recognised by marker, not by prototype, so duplicated package copies still match', () => {
@@ -24,7 +38,54 @@ describe('UserplugError', () => {
     );
     expect(error.name).toBe('UserplugProviderError');
     expect(error.status).toBe(429);
-    expect(error.retryable).toBe(true);
+    expect(error.isRetryable).toBe(true);
     expect(error.cause).toBe(cause);
+  });
+});
+
+describe('ProviderError subclasses', () => {
+  it('carry their own names and retry defaults, and stay ProviderErrors', () => {
+    const details = { provider: 'openai', status: 429, requestId: 'req_1', retryAfterSeconds: 3 };
+    const rateLimit = new RateLimitError('slow down', details);
+    expect(rateLimit.name).toBe('UserplugProviderRateLimitError');
+    expect(rateLimit.isRetryable).toBe(true);
+    expect(rateLimit.retryAfterSeconds).toBe(3);
+    expect(rateLimit.requestId).toBe('req_1');
+    expect(RateLimitError.isInstance(rateLimit)).toBe(true);
+    expect(ProviderError.isInstance(rateLimit)).toBe(true);
+    expect(AuthenticationError.isInstance(rateLimit)).toBe(false);
+
+    const retryableByDefault = [
+      [new AuthenticationError('x', { provider: 'p' }), false],
+      [new PermissionDeniedError('x', { provider: 'p' }), false],
+      [new NotFoundError('x', { provider: 'p' }), false],
+      [new BadRequestError('x', { provider: 'p' }), false],
+      [new OverloadedError('x', { provider: 'p' }), true],
+      [new ConnectionError('x', { provider: 'p' }), true],
+    ] as const;
+    for (const [error, retryable] of retryableByDefault) {
+      expect(error.isRetryable, error.name).toBe(retryable);
+      expect(ProviderError.isInstance(error)).toBe(true);
+    }
+    // An explicit verdict wins over the subclass's default.
+    expect(new OverloadedError('x', { provider: 'p', retryable: false }).isRetryable).toBe(false);
+  });
+});
+
+describe('AbortError', () => {
+  it('is thrown by throwIfAborted with the signal reason as cause, and only when aborted', () => {
+    const controller = new AbortController();
+    expect(() => throwIfAborted(controller.signal, 'Personalize for user "u1"')).not.toThrow();
+    controller.abort(new Error('user left'));
+    let caught: unknown;
+    try {
+      throwIfAborted(controller.signal, 'Personalize for user "u1"');
+    } catch (error) {
+      caught = error;
+    }
+    expect(AbortError.isInstance(caught)).toBe(true);
+    expect((caught as AbortError).name).toMatch(/AbortError$/);
+    expect((caught as AbortError).message).toBe('Personalize for user "u1" was aborted.');
+    expect((caught as AbortError).cause).toEqual(new Error('user left'));
   });
 });

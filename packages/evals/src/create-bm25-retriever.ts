@@ -1,4 +1,4 @@
-import { Bm25Index, type Bm25Parameters } from '@userplug/core';
+import { Bm25Index, type Bm25Parameters } from '@userplug/core/internal';
 import { documentIds, type Retriever, topIds } from './retriever.js';
 
 /** Settings of {@link createBm25Retriever}. */

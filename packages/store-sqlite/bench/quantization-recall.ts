@@ -3,13 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  buildUserIndex,
-  createPersonalizer,
-  type Encoder,
-  embedUser,
-  type HistoryItemInput,
-} from '@userplug/core';
+import { createPersonalizer, type Encoder, type HistoryItemInput } from '@userplug/core';
+import { buildUserIndex, embedUser } from '@userplug/core/internal';
 import { createSqliteStore } from '@userplug/store-sqlite';
 
 /** One user of the measurement: a history, questions, and for each question the ids of its evidence items. */

@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { maxPieceWordsFor, type TrainedArtifact } from '@userplug/core';
+import type { TrainedArtifact } from '@userplug/core';
+import { maxPieceWordsFor } from '@userplug/core/internal';
 import {
   createUserplugRetriever,
   loadEvalEncoder,

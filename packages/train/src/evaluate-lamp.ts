@@ -1,10 +1,10 @@
 import {
-  classifyWithPrototypes,
   createEstimatingTokenCounter,
   createPersonalizer,
   type Encoder,
   type TrainedArtifact,
 } from '@userplug/core';
+import { classifyWithPrototypes } from '@userplug/core/internal';
 import { type LampData, lampProfileToHistoryItem } from './training-data.js';
 
 /** How a prediction is made from the persona. */

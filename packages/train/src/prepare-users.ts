@@ -1,10 +1,5 @@
-import {
-  buildUserIndex,
-  cutIntoPieces,
-  InvalidArgumentError,
-  type StoredItem,
-  type UserIndex,
-} from '@userplug/core';
+import { InvalidArgumentError, type StoredItem } from '@userplug/core';
+import { buildUserIndex, cutIntoPieces, type UserIndex } from '@userplug/core/internal';
 import type { ScoringExample } from './scoring-graph.js';
 import { createSeededRandom, mixSeed } from './seeded-random.js';
 import type { IndexSettings } from './train-loop.js';

@@ -4,10 +4,9 @@ import {
   createHashingEncoder,
   createPersonalizer,
   type Encoder,
-  maxPieceWordsFor,
-  resolveAttentionSettings,
   type TrainedArtifact,
 } from '@userplug/core';
+import { maxPieceWordsFor, resolveAttentionSettings } from '@userplug/core/internal';
 import { describe, expect, it } from 'vitest';
 import { embedHistories } from './embed-histories.js';
 import { ageFeature, lexicalFeature, prepareUsers, selfSupervisedExamples } from './prepare-users.js';
@@ -90,7 +89,7 @@ describe('the differentiable scoring graph', () => {
       const personalizer = createPersonalizer({
         encoder,
         // The graph is the single attention pass that training learns; feedback rescoring runs after it.
-        feedbackWeight: 0,
+        retrieval: { feedbackWeight: 0 },
         tokenCounter: await createEstimatingTokenCounter(),
         ...(trained ? { trained } : {}),
       });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { UserIndex } from '@userplug/core';
+import type { UserIndex } from '@userplug/core/internal';
 
 /** Added to the logits of what must get no weight (masked items, padding, dropped negatives). */
 const masked = -1e9;

@@ -1,4 +1,5 @@
-import { classifyWithPrototypes, createHashingEncoder } from '@userplug/core';
+import { createHashingEncoder } from '@userplug/core';
+import { classifyWithPrototypes } from '@userplug/core/internal';
 import { describe, expect, it } from 'vitest';
 import { evaluateLamp } from './evaluate-lamp.js';
 import { createSyntheticLamp } from './synthetic-lamp.js';

@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type AttentionSettings,
-  type buildUserIndex,
   InvalidArgumentError,
-  resolveAttentionSettings,
   type TrainedArtifact,
   UserplugError,
 } from '@userplug/core';
+import { type buildUserIndex, resolveAttentionSettings } from '@userplug/core/internal';
 import { type EpochSummary, readCheckpoint, type TrainingCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AdamOptimizer, cloneParameters, type ParameterSet } from './parameter-set.js';
 import type { PreparedUsers } from './prepare-users.js';

@@ -6,9 +6,8 @@ import {
   createHashingEncoder,
   createPersonalizer,
   type Encoder,
-  maxPieceWordsFor,
-  serializeTrainedArtifact,
 } from '@userplug/core';
+import { maxPieceWordsFor, serializeTrainedArtifact } from '@userplug/core/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embedHistories } from './embed-histories.js';
 import { syntheticHistories } from './synthetic-histories.js';
