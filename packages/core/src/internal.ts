@@ -47,6 +47,7 @@ export {
   retryAfterSeconds,
   transportFailure,
 } from './provider-failure.js';
+export { type ReadJsonFileOptions, readJsonFile } from './read-json-file.js';
 export {
   minimumPersonaBudget,
   type PersonaContent,
@@ -55,14 +56,13 @@ export {
   renderPersona,
 } from './render-persona.js';
 export { restateQuestion } from './restate-question.js';
+export { createSeededRandom, mixSeed, type SeededRandom } from './seeded-random.js';
 export { cutIntoPieces, type PieceSettings, splitIntoPieces, type TextPiece } from './split-into-pieces.js';
 export type { SignalCount, SignalSummary } from './summarize-signals.js';
 export { indexTerms, stem, stopwords, words } from './text-terms.js';
 export {
   checkTrainedArtifactEncoder,
-  classifyWithPrototypes,
   findTrainedInstruction,
-  type PrototypeClassification,
   parseTrainedArtifact,
   serializeTrainedArtifact,
   type TrainedArtifactJson,
@@ -79,3 +79,4 @@ export {
   type VectorQuantization,
   vectorFormatCode,
 } from './vector-codec.js';
+export { normalizeInPlace } from './vector-math.js';

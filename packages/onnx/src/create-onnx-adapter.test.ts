@@ -8,6 +8,7 @@ import {
   type Personalizer,
   ProviderError,
 } from '@userplug/core';
+import { createSeededRandom } from '@userplug/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createOnnxAdapter,
@@ -18,7 +19,7 @@ import {
 import { loadOnnxTokenCounter } from './load-onnx-token-counter.js';
 import { writeProjectorFile } from './projector-file.js';
 import { buildTinyDecoder, type TinyDecoder } from './testing/build-tiny-decoder.js';
-import { createSeededRandom, randomValues } from './testing/onnx-graph-builder.js';
+import { randomValues } from './testing/onnx-graph-builder.js';
 
 const history = [
   { id: '1', text: 'I love hiking in the mountains every weekend', kind: 'post' },
@@ -218,7 +219,7 @@ describe('createOnnxAdapter', () => {
   });
 
   it('loads a trained projector file and handles a zero persona vector', async () => {
-    const random = createSeededRandom(3);
+    const random = createSeededRandom(3).next;
     const hidden = tiny.config.hidden_size;
     const path = join(root, 'projector.json');
     await writeProjectorFile(path, {

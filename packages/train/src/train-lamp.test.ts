@@ -1,6 +1,6 @@
 import { createHashingEncoder } from '@userplug/core';
-import { classifyWithPrototypes } from '@userplug/core/internal';
 import { describe, expect, it } from 'vitest';
+import { classifyWithPrototypes } from './classify-with-prototypes.js';
 import { evaluateLamp } from './evaluate-lamp.js';
 import { createSyntheticLamp } from './synthetic-lamp.js';
 import { lampClasses, trainOnLamp } from './train-lamp.js';

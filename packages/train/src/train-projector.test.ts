@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHashingEncoder } from '@userplug/core';
+import { createSeededRandom } from '@userplug/core/internal';
 import {
   loadOnnxDecoder,
   loadProjectorFile,
@@ -12,7 +13,6 @@ import {
 } from '@userplug/onnx';
 import { buildTinyDecoder } from '@userplug/onnx/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSeededRandom } from './seeded-random.js';
 import { createSyntheticLamp } from './synthetic-lamp.js';
 import { trainOnLamp } from './train-lamp.js';
 import { trainLampProjector } from './train-lamp-projector.js';
