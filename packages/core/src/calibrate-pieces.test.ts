@@ -85,7 +85,10 @@ describe('calibratePieces', () => {
     const matrix = anisotropicRows(80, 8, 1);
     expect(calibratePieces(matrix, 20, 8)).toBeUndefined();
     expect(calibratePieces(matrix, 80, 8, { whitening: false })).toBeUndefined();
-    expect(calibratePieces(matrix, 80, 8)).toBeDefined();
+    const calibration = calibratePieces(matrix, 80, 8);
+    expect(calibration?.dimension).toBe(8);
+    expect(calibration?.mean).toHaveLength(8);
+    expect(calibration?.pieceScales).toHaveLength(80);
   });
 
   it('scores a query by its cosine to each piece in the whitened space', () => {
