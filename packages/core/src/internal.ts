@@ -9,12 +9,6 @@ export {
   calibrateQuery,
   type PieceCalibration,
 } from './calibrate-pieces.js';
-export {
-  checkItemBatch,
-  mixedEncoderError,
-  requireWellFormed,
-  type UserEncoder,
-} from './check-item-batch.js';
 export { contentHash } from './content-hash.js';
 export { maxPieceWordsFor } from './embed-history-items.js';
 export {
@@ -72,11 +66,4 @@ export {
 } from './trained-artifact.js';
 export { buildUserIndex, type UserIndex } from './user-index.js';
 export { throwIfAborted } from './userplug-error.js';
-export {
-  decodeVectors,
-  encodedLength,
-  encodeVectors,
-  type VectorQuantization,
-  vectorFormatCode,
-} from './vector-codec.js';
 export { normalizeInPlace } from './vector-math.js';

@@ -1,6 +1,6 @@
 import { createMemoryStore } from '@userplug/core';
 import { describe } from 'vitest';
-import { describeStoreConformance } from '../test-support/store-conformance.js';
+import { describeStoreConformance } from './testing/index.js';
 
 // The reference store passes the same contract as the SQLite and PostgreSQL stores.
 describe('memory store (reference)', () => {

@@ -1,18 +1,7 @@
 import type { HistoryItemInput } from '@userplug/core';
 
 const subjects = ['I', 'We', 'My sister', 'Our team', 'The kids', 'My partner', 'A friend'];
-const verbs = [
-  'loved',
-  'tried',
-  'bought',
-  'returned',
-  'reviewed',
-  'planned',
-  'booked',
-  'cooked',
-  'hiked',
-  'read',
-];
+const verbs = 'loved tried bought returned reviewed planned booked cooked hiked read'.split(' ');
 const objects = [
   'the new trail running shoes',
   'a vegetarian ramen place downtown',

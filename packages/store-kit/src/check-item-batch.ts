@@ -1,5 +1,4 @@
-import type { StoredItem } from './store.js';
-import { InvalidArgumentError, StoreError } from './userplug-error.js';
+import { InvalidArgumentError, type StoredItem, StoreError } from '@userplug/core';
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -41,7 +40,7 @@ export function mixedEncoderError(
 
 /**
  * Checks that items to store are well formed and all come from one encoder; returns that encoder.
- * Reads each item's `vectors` twice and nothing else of it.
+ * Reads each item's `vectors` once (a store reads them again when it writes them).
  */
 export function checkItemBatch(userId: string, items: readonly StoredItem[]): UserEncoder {
   let encoder: UserEncoder | undefined;

@@ -1,5 +1,19 @@
+import { InvalidArgumentError } from '@userplug/core';
+
 /** How a store keeps vectors: exact 32-bit floats, or 8-bit integers plus one norm per piece. */
 export type VectorQuantization = 'float32' | 'int8';
+
+/** Checks a store's `quantization` setting; undefined means `float32`. */
+export function resolveQuantization(quantization: unknown): VectorQuantization {
+  if (quantization === undefined) return 'float32';
+  if (quantization !== 'float32' && quantization !== 'int8') {
+    throw new InvalidArgumentError(
+      'quantization',
+      `quantization must be "float32" or "int8", got "${String(quantization)}".`,
+    );
+  }
+  return quantization;
+}
 
 /** Format code stored next to each vector blob, so one file can hold both formats. */
 export const vectorFormatCode: Record<VectorQuantization, number> = { float32: 0, int8: 1 };
