@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderMarkdownReport } from '../../packages/evals/src/render-report.js';
 import { readResults, type StoredResult } from '../../packages/evals/src/results-store.js';
+import { type ServerBenchResult, serverBenchTable } from '../../packages/server/bench/server-bench-table.js';
 
 const check = process.argv.includes('--check');
 const results = readResults('evals/results');
@@ -168,6 +169,9 @@ const blocks: Record<string, Record<string, () => string>> = {
   'README.md': { personabench: personaBenchTable, bench: benchTable },
   'packages/evals/README.md': { report: reportSections },
   'packages/core/README.md': { sweep: sweepTable },
+  'packages/server/README.md': {
+    'server-bench': () => serverBenchTable(resultNamed('server-bench.json') as ServerBenchResult),
+  },
 };
 
 function formatMarkdown(path: string, text: string): string {

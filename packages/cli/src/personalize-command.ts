@@ -5,6 +5,7 @@ import {
   createPersonalizer,
   type Encoder,
   type PersonalizeResult,
+  personalizeResultToJson,
   readHistoryFile,
   type TiktokenEncoding,
 } from '@userplug/core';
@@ -35,7 +36,8 @@ ${storeOptionHelp}
   -h, --help           Show this help.
 `;
 
-function parseBudget(value: string | undefined): number | undefined {
+/** Checks a `--budget` value. */
+export function parseBudget(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const budget = Number(value);
   if (!Number.isInteger(budget) || budget < 0) {
@@ -147,15 +149,7 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
       influence: values.influence,
     });
     if (values.json) {
-      const { descriptors, evidence, attributions, facts, truncated } = result.persona;
-      const output = {
-        prompt: result.prompt,
-        messages: result.messages,
-        persona: { descriptors, facts, evidence, attributions, truncated },
-        usage: result.usage,
-        warnings: result.warnings,
-      };
-      io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(personalizeResultToJson(result), null, 2)}\n`);
       return;
     }
     const items = await personalizer.store.listItems(values.user);

@@ -1,7 +1,9 @@
 import { type CliCommand, type CliIo, runCommandLine } from '@userplug/cli-kit';
 import { forgetCommand, forgetUsage } from './forget-command.js';
 import { ingestCommand, ingestUsage } from './ingest-command.js';
+import { keysCommand, keysUsage } from './keys-command.js';
 import { personalizeCommand, personalizeUsage } from './personalize-command.js';
+import { serveCommand, serveUsage } from './serve-command.js';
 import { trainCommand, trainUsage } from './train-command.js';
 
 // One entry per command; a new command is a new file registered here.
@@ -26,6 +28,17 @@ const commands: Record<string, CliCommand> = {
     summary: "Learn the user embedder's query side from histories or LaMP-format data (resumable).",
     usage: trainUsage,
     run: trainCommand,
+  },
+  serve: {
+    summary:
+      'Run the HTTP service (tenant API keys, OpenAPI, metrics, the /inspect page) on SQLite or PostgreSQL.',
+    usage: serveUsage,
+    run: serveCommand,
+  },
+  keys: {
+    summary: 'Create, list or revoke the API keys of `userplug serve`.',
+    usage: keysUsage,
+    run: keysCommand,
   },
 };
 

@@ -18,29 +18,7 @@ export {
   type UserEmbedding,
 } from './embed-user.js';
 export { readHistoryBatches } from './history-item.js';
-export {
-  earlierMessages,
-  type HostedAdapter,
-  type HostedGenerateRequest,
-  type HostedGenerateResult,
-  type HostedMessage,
-  type HostedStreamChunk,
-  type HostedUsage,
-  type PersonalizeWarning,
-} from './hosted-adapter.js';
 export { minePhrases, type PhraseCandidate } from './mine-phrases.js';
-export {
-  type BudgetedPersonalization,
-  type PersonalizeWithinBudgetOptions,
-  personalizeWithinBudget,
-} from './personalize-within-budget.js';
-export {
-  type ProviderErrorContext,
-  type ProviderIdentity,
-  retriesSpent,
-  retryAfterSeconds,
-  transportFailure,
-} from './provider-failure.js';
 export { type ReadJsonFileOptions, readJsonFile } from './read-json-file.js';
 export {
   minimumPersonaBudget,

@@ -253,7 +253,8 @@ export function createTrainedProjector(weights: ProjectorWeights): ProjectorFact
         ? []
         : [
             {
-              type: 'projector-encoder-mismatch',
+              type: 'compatibility' as const,
+              feature: 'projector-encoder',
               message: `The projector was trained on ${weights.encoder.id} vectors and gets ${encoder.id} vectors of the same size: soft tokens may be meaningless. Use the encoder it was trained with.`,
             },
           ];

@@ -114,6 +114,8 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
 
   async function migrate(): Promise<void> {
     const client = await pool.connect();
+    const ignoreConnectionError = () => {};
+    client.on('error', ignoreConnectionError);
     try {
       await client.query('BEGIN');
       // One migrator at a time across every app instance.
@@ -178,6 +180,7 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
+      client.off('error', ignoreConnectionError);
       client.release();
     }
   }
@@ -201,6 +204,12 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
     await ready();
     const client = await pool.connect();
     let broken = false;
+    // A connection the server ends between two statements (a restart) is reported here, not thrown: without a
+    // listener it would be an uncaught error. The next statement fails with it.
+    const onConnectionError = () => {
+      broken = true;
+    };
+    client.on('error', onConnectionError);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -215,6 +224,7 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
       });
       throw error;
     } finally {
+      client.off('error', onConnectionError);
       client.release(broken);
     }
   }

@@ -1,7 +1,13 @@
-import type { PersonalizeRequest, Personalizer } from './create-personalizer.js';
-import type { Persona, PersonalizeResult } from './personalize-result.js';
-import { InvalidArgumentError } from './userplug-error.js';
-import type { UserplugWarning } from './userplug-warning.js';
+import {
+  InvalidArgumentError,
+  type Persona,
+  type PersonalizeRequest,
+  type PersonalizeResult,
+  type Personalizer,
+  type UserplugWarning,
+} from '@userplug/core';
+import type { CheckedRequest } from './check-generate-request.js';
+import type { FittedPersona } from './create-hosted-model-adapter.js';
 
 /** Options of {@link personalizeWithinBudget}. */
 export interface PersonalizeWithinBudgetOptions {
@@ -127,4 +133,34 @@ export async function personalizeWithinBudget(
     });
   }
   return { result: { ...result, warnings }, personaTokens: tokens, budget, renderBudget, attempts };
+}
+
+/** What to personalize for a checked request, under `budget` (undefined: the personalizer's), honouring its signal. */
+export function personalizeRequestFor(
+  request: CheckedRequest,
+  options: { budget: number | undefined; signal: AbortSignal; withHistory: boolean },
+): PersonalizeRequest {
+  return {
+    userId: request.userId,
+    prompt: request.prompt,
+    signal: options.signal,
+    ...(options.withHistory && request.history !== undefined ? { history: request.history } : {}),
+    ...(request.instruction === undefined ? {} : { instruction: request.instruction }),
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
+  };
+}
+
+/** A {@link BudgetedPersonalization} as the adapters report it, counted by `personaTokenizer`. */
+export function fittedPersonaOf(
+  fitted: BudgetedPersonalization,
+  personaTokenizer: string,
+  warnings: readonly UserplugWarning[] = [],
+): FittedPersona {
+  return {
+    persona: fitted.result.persona,
+    personaTokens: fitted.personaTokens,
+    personaTokenizer,
+    budget: fitted.budget,
+    warnings: [...fitted.result.warnings, ...warnings],
+  };
 }

@@ -1,9 +1,12 @@
+import {
+  createHashingEncoder,
+  createPersonalizer,
+  createTiktokenCounter,
+  type HistoryItemInput,
+  type TokenCounter,
+} from '@userplug/core';
 import { describe, expect, it } from 'vitest';
-import { createHashingEncoder } from './create-hashing-encoder.js';
-import { createPersonalizer } from './create-personalizer.js';
-import type { HistoryItemInput } from './history-item.js';
 import { personalizeWithinBudget } from './personalize-within-budget.js';
-import { createTiktokenCounter, type TokenCounter } from './token-counter.js';
 
 const history: HistoryItemInput[] = [
   {
