@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 
 export const keysUsage = `Usage: userplug keys create --tenant NAME [--keys FILE]
        userplug keys list [--keys FILE] [--json]
@@ -23,7 +24,7 @@ export function resolveKeysPath(option: string | undefined): string {
 
 /** `userplug keys`. */
 export async function keysCommand(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseCommandArguments({
+  const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import {
   createPersonalizer,
   type Encoder,
@@ -8,7 +10,6 @@ import {
   type TiktokenEncoding,
 } from '@userplug/core';
 import type { SqliteStore } from '@userplug/store-sqlite';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { chooseEncoder, openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 
 export const personalizeUsage = `Usage: userplug personalize [--history FILE] --prompt TEXT [options]
@@ -83,7 +84,7 @@ export function formatReport(result: PersonalizeResult, itemTexts: ReadonlyMap<s
 
 /** `userplug personalize`. */
 export async function personalizeCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandArguments({
+  const { values } = parseArgs({
     args,
     options: {
       history: { type: 'string' },

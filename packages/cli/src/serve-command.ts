@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import { InvalidArgumentError, type UserplugStore } from '@userplug/core';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { chooseEncoder, openCliStore, resolveStorePath } from './cli-store.js';
 import { resolveKeysPath } from './keys-command.js';
 import { chooseTokenizer, parseBudget } from './personalize-command.js';
@@ -51,7 +52,7 @@ async function openStore(
 
 /** `userplug serve`: runs until SIGTERM or SIGINT, then drains. */
 export async function serveCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandArguments({
+  const { values } = parseArgs({
     args,
     options: {
       host: { type: 'string', default: '127.0.0.1' },

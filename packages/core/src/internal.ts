@@ -19,6 +19,7 @@ export {
 } from './embed-user.js';
 export { readHistoryBatches } from './history-item.js';
 export { minePhrases, type PhraseCandidate } from './mine-phrases.js';
+export { type ReadJsonFileOptions, readJsonFile } from './read-json-file.js';
 export {
   minimumPersonaBudget,
   type PersonaContent,
@@ -27,14 +28,13 @@ export {
   renderPersona,
 } from './render-persona.js';
 export { restateQuestion } from './restate-question.js';
+export { createSeededRandom, mixSeed, type SeededRandom } from './seeded-random.js';
 export { cutIntoPieces, type PieceSettings, splitIntoPieces, type TextPiece } from './split-into-pieces.js';
 export type { SignalCount, SignalSummary } from './summarize-signals.js';
 export { indexTerms, stem, stopwords, words } from './text-terms.js';
 export {
   checkTrainedArtifactEncoder,
-  classifyWithPrototypes,
   findTrainedInstruction,
-  type PrototypeClassification,
   parseTrainedArtifact,
   serializeTrainedArtifact,
   type TrainedArtifactJson,
@@ -44,3 +44,4 @@ export {
 } from './trained-artifact.js';
 export { buildUserIndex, type UserIndex } from './user-index.js';
 export { throwIfAborted } from './userplug-error.js';
+export { normalizeInPlace } from './vector-math.js';

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createSeededRandom } from './seeded-random.js';
 import { createQuantizedVectorKernel, createVectorKernel } from './vector-kernel.js';
 
-function seeded(seed: number) {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
+function seeded(seed: number): () => number {
+  const random = createSeededRandom(seed);
+  return () => random.next() - 0.5;
 }
 
 describe('createVectorKernel', () => {

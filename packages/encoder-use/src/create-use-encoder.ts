@@ -4,8 +4,8 @@ import { createTokenBatchEncoder, positiveInteger } from './create-token-batch-e
 import { createUseOnnxRunner, type UseOnnxRunner, type UseRuntime } from './create-use-onnx-runner.js';
 import {
   defaultUseCacheDirectory,
-  type PreparedUseOnnxModel,
   prepareUseOnnxModel,
+  type UseOnnxModelInfo,
 } from './prepare-use-onnx-model.js';
 import type { UsePrecision } from './use-graph-version.js';
 
@@ -49,7 +49,7 @@ export interface UseEncoder extends Encoder {
   /** The runtime the model runs on; undefined until the first `encode` loads it. */
   readonly runtime: UseRuntime | undefined;
   /** Where the converted graph came from (cache or converted now); undefined until the first `encode`. */
-  readonly model: Omit<PreparedUseOnnxModel, 'bytes'> | undefined;
+  readonly model: UseOnnxModelInfo | undefined;
 }
 
 /** The id stored next to every fp32 USE-lite vector (TF.js and ONNX give the same vectors). */
@@ -58,7 +58,7 @@ export const useEncoderId = 'use-lite-512';
 export const useInt8EncoderId = 'use-lite-512-int8';
 
 interface OnnxBackend extends UseOnnxRunner {
-  readonly model: Omit<PreparedUseOnnxModel, 'bytes'>;
+  readonly model: UseOnnxModelInfo;
 }
 
 function fromEnvironment<T extends string>(name: string, allowed: readonly T[]): T | undefined {

@@ -12,7 +12,7 @@ export {
   tokenizeForUse,
   type UseTokenizerSettings,
 } from './create-use-tokenizer.js';
-export { defaultUseCacheDirectory } from './prepare-use-onnx-model.js';
+export { defaultUseCacheDirectory, type UseOnnxModelInfo } from './prepare-use-onnx-model.js';
 export {
   createSentencepieceTokenizer,
   normalizeForSentencepiece,

@@ -12,10 +12,8 @@ import {
 
 // Plain Errors here; the encoder wraps them in EncoderError.
 
-/** The converted USE-lite graph, ready for an ONNX runtime. */
-export interface PreparedUseOnnxModel {
-  /** The ONNX model bytes. */
-  readonly bytes: Uint8Array;
+/** Where a converted USE-lite graph came from. */
+export interface UseOnnxModelInfo {
   /** Where the graph is cached; undefined when the cache folder could not be written. */
   readonly path: string | undefined;
   /** True when the graph was read from the cache; false when it was converted now. */
@@ -24,6 +22,12 @@ export interface PreparedUseOnnxModel {
   readonly convertMilliseconds: number;
   /** Why a cached file was not used, when one existed but was damaged (it was rebuilt). */
   readonly rebuiltBecause: string | undefined;
+}
+
+/** The converted USE-lite graph, ready for an ONNX runtime. */
+export interface PreparedUseOnnxModel extends UseOnnxModelInfo {
+  /** The ONNX model bytes. */
+  readonly bytes: Uint8Array;
 }
 
 /** Settings of {@link prepareUseOnnxModel}. */

@@ -10,13 +10,14 @@ import {
   ProviderError,
   type StreamPart,
 } from '@userplug/core';
+import { createSeededRandom } from '@userplug/core/internal';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { abortingEncoder, rejectionOf } from '../../../test/support/model-adapter-checks.js';
 import { createOnnxAdapter, type OnnxAdapter, type OnnxAdapterSettings } from './create-onnx-adapter.js';
 import { loadOnnxTokenCounter } from './load-onnx-token-counter.js';
 import { writeProjectorFile } from './projector-file.js';
 import { buildTinyDecoder, type TinyDecoder } from './testing/build-tiny-decoder.js';
-import { createSeededRandom, randomValues } from './testing/onnx-graph-builder.js';
+import { randomValues } from './testing/onnx-graph-builder.js';
 
 // The default personalizer's embedded encoder is replaced by the model-free one: the tests are about the adapter.
 vi.mock('@userplug/encoder-use', async () => {
@@ -269,7 +270,7 @@ describe('createOnnxAdapter', () => {
   });
 
   it('loads a trained projector file and handles a zero persona vector', async () => {
-    const random = createSeededRandom(3);
+    const random = createSeededRandom(3).next;
     const hidden = tiny.config.hidden_size;
     const path = join(root, 'projector.json');
     await writeProjectorFile(path, {

@@ -27,7 +27,7 @@ export {
   serializeProjector,
   writeProjectorFile,
 } from './projector-file.js';
-export { argmax, createSeededRandom, type SamplingOptions, sampleToken } from './sample-token.js';
+export { argmax, type SamplingOptions, sampleToken } from './sample-token.js';
 export {
   createTokenEmbeddingProjector,
   type ProjectorContext,

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileFormatError, InvalidArgumentError } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 
 /** Settings of {@link createKeyStore}. */
@@ -159,16 +160,10 @@ export function createKeyStore(settings: KeyStoreSettings = {}): KeyStore {
     if (signature === fileSignature) return;
     let next: StoredKey[] = [];
     if (signature !== 'missing') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(await readFile(path, 'utf8'));
-      } catch (error) {
-        throw new FileFormatError(
-          path,
-          `The keys file ${path} is not valid JSON (${(error as Error).message}). Restore it, or move it away and create keys again with \`userplug keys create --tenant NAME\`.`,
-          { cause: error },
-        );
-      }
+      const parsed = await readJsonFile(path, {
+        what: 'The keys file',
+        fix: 'Restore it, or move it away and create keys again with `userplug keys create --tenant NAME`.',
+      });
       const result = keysFileSchema.safeParse(parsed);
       if (!result.success) {
         const issue = result.error.issues[0]!;
