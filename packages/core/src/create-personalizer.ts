@@ -466,7 +466,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     const embedding = embedUser(index, queryVector, queryText, attention);
 
     const descriptorLimit = rendering.descriptorLimit ?? 6;
-    const evidenceRows = selectEvidence(embedding.weights, index.itemMatrix, index.dimension, {
+    const evidenceRows = selectEvidence(embedding.weights, index.kernel.itemRow, index.dimension, {
       limit: rendering.evidenceLimit ?? 8,
       lambda: rendering.evidenceDiversity ?? 0.7,
       temperature: attention.temperature ?? 0.05,
@@ -517,8 +517,9 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       order.forEach((row, position) => {
         const without = Float32Array.from(raw);
         const weight = embedding.weights[row]!;
+        const item = index.kernel.itemRow(row);
         for (let column = 0; column < index.dimension; column++) {
-          without[column] = without[column]! - weight * index.itemMatrix[row * index.dimension + column]!;
+          without[column] = without[column]! - weight * item[column]!;
         }
         normalizeInPlace(without);
         let cosine = 0;

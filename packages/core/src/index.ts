@@ -87,3 +87,4 @@ export {
   type UserplugErrorOptions,
 } from './userplug-error.js';
 export type { UserplugWarning, UserplugWarningType } from './userplug-warning.js';
+export type { VectorPrecision } from './vector-kernel.js';

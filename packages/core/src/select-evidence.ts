@@ -1,4 +1,4 @@
-import { dotRow } from './vector-math.js';
+import { dot } from './vector-math.js';
 
 /** Settings of {@link selectEvidence}. */
 export interface SelectEvidenceSettings {
@@ -31,16 +31,22 @@ export function topRows(weights: ArrayLike<number>, count: number): number[] {
 /**
  * Picks evidence items by attention weight with maximal marginal relevance, so the persona does
  * not quote five near-identical items. Returns item rows in the order they should be shown.
+ * `items` is the row-major item matrix, or a function returning item row `r` (such as `kernel.itemRow`).
  */
 export function selectEvidence(
   weights: Float64Array,
-  itemMatrix: Float32Array,
+  items: Float32Array | ((row: number) => Float32Array),
   dimension: number,
   settings: SelectEvidenceSettings,
 ): number[] {
   const lambda = settings.lambda ?? 0.7;
   const pool = topRows(weights, settings.poolSize ?? 40).filter((row) => weights[row]! > 0);
   if (pool.length === 0) return [];
+  const itemRow =
+    typeof items === 'function'
+      ? items
+      : (row: number) => items.subarray(row * dimension, (row + 1) * dimension);
+  const poolVectors = pool.map(itemRow);
   // Relevance in cosine units: attention logits are fused cosines divided by the temperature, so
   // τ·(logit − best logit) is how much less similar an item is, comparable to the diversity term.
   const temperature = settings.temperature ?? 0.05;
@@ -64,10 +70,10 @@ export function selectEvidence(
     used[bestIndex] = 1;
     const row = pool[bestIndex]!;
     chosen.push(row);
-    const chosenVector = itemMatrix.subarray(row * dimension, (row + 1) * dimension);
+    const chosenVector = poolVectors[bestIndex]!;
     for (let index = 0; index < pool.length; index++) {
       if (used[index]) continue;
-      const similarity = dotRow(itemMatrix, pool[index]!, chosenVector);
+      const similarity = dot(poolVectors[index]!, chosenVector);
       if (similarity > maxSimilarity[index]!) maxSimilarity[index] = similarity;
     }
   }

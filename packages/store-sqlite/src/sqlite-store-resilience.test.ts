@@ -61,10 +61,12 @@ describe('createSqliteStore: files and bad input', () => {
     for (const quantization of ['float32', 'int8'] as const) {
       const path = newPath();
       const store = createSqliteStore({ path, quantization });
+      // A float32 index, so the ranking shows the store's quantization alone.
       const personalizer = createPersonalizer({
         encoder: createHashingEncoder({ dim: 512 }),
         store,
         embeddingCacheSize: 0,
+        retrieval: { vectorPrecision: 'float32' },
       });
       await personalizer.ingest('u1', items);
       const result = await personalizer.personalize({

@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { TokenBatch } from './create-use-model-runner.js';
-import type { WorkerReply, WorkerRequest, WorkerStartData } from './use-worker-messages.js';
+import type { TokenBatch } from '../../src/create-use-onnx-runner.js';
+import type { WorkerReply, WorkerRequest, WorkerStartData } from './tfjs-worker-messages.js';
 
 /** Worker threads that each hold a USE-lite model; batches go to whichever worker is free. */
-export interface UseWorkerPool {
+export interface TfjsWorkerPool {
   /** Embeds a batch on the next free worker; same contract as `UseModelRunner.embed`. */
   embed(batch: TokenBatch): Promise<Float32Array>;
   /** Stops every worker; pending batches are rejected. */
@@ -26,38 +26,18 @@ interface PoolWorker {
   jobId: number;
 }
 
-/**
- * How to start the worker entry: the compiled JavaScript next to this file, else (running from TypeScript
- * sources under tsx or vitest) a small bootstrap that registers tsx in the worker, then imports the source.
- */
-export function locateWorkerEntry(): { script: URL | string; isCode: boolean } {
-  const compiled = new URL('./use-encoder-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { script: compiled, isCode: false };
-  const source = new URL('./use-encoder-worker.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(source))) {
-    throw new Error(
-      `Cannot find the worker entry ${fileURLToPath(compiled)}; reinstall @userplug/encoder-use.`,
-    );
-  }
-  let tsxApi: string;
-  try {
-    const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-      exports?: Record<string, { import?: { default?: string } } | string>;
-    };
-    const target = manifest.exports?.['./esm/api'];
-    const relativePath = typeof target === 'object' ? target.import?.default : undefined;
-    tsxApi = pathToFileURL(join(dirname(manifestPath), relativePath ?? 'dist/esm/api/index.mjs')).href;
-  } catch (error) {
-    throw new Error(
-      'Running @userplug/encoder-use from its TypeScript sources with threads > 1 needs tsx to start worker ' +
-        'threads. Install tsx, build the package, or pass threads: 1.',
-      { cause: error },
-    );
-  }
+/** A bootstrap that registers tsx inside the worker, then imports the TypeScript worker entry. */
+function workerBootstrap(): string {
+  const source = new URL('./tfjs-use-worker.ts', import.meta.url);
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports?: Record<string, { import?: { default?: string } } | string>;
+  };
+  const target = manifest.exports?.['./esm/api'];
+  const relativePath = typeof target === 'object' ? target.import?.default : undefined;
+  const tsxApi = pathToFileURL(join(dirname(manifestPath), relativePath ?? 'dist/esm/api/index.mjs')).href;
   // Node 20 applies neither the parent's loader hooks nor execArgv --import to a worker's entry module.
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); });`;
-  return { script: bootstrap, isCode: true };
+  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); });`;
 }
 
 const flagsWithValue = new Set([
@@ -96,11 +76,11 @@ export function workerExecArgv(parentArgv: readonly string[]): string[] {
 }
 
 /** Starts `threads` workers and resolves once every one has loaded its model. */
-export async function createUseWorkerPool(settings: {
+export async function createTfjsWorkerPool(settings: {
   threads: number;
   modelDirectory: string;
-}): Promise<UseWorkerPool> {
-  const entry = locateWorkerEntry();
+}): Promise<TfjsWorkerPool> {
+  const bootstrap = workerBootstrap();
   const workerData: WorkerStartData = { modelDirectory: settings.modelDirectory };
   const queue: Job[] = [];
   let nextJobId = 0;
@@ -108,9 +88,9 @@ export async function createUseWorkerPool(settings: {
   let closing = false;
 
   const poolWorkers: PoolWorker[] = Array.from({ length: settings.threads }, () => ({
-    worker: new Worker(entry.script, {
+    worker: new Worker(bootstrap, {
       workerData,
-      eval: entry.isCode,
+      eval: true,
       execArgv: workerExecArgv(process.execArgv),
     }),
     job: undefined,

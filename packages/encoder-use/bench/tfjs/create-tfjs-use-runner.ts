@@ -3,20 +3,16 @@ import { dirname, join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
-import { readUseModelArtifacts, useDimension } from './use-model-files.js';
+import type { TokenBatch } from '../../src/create-use-onnx-runner.js';
+import { normalizeRows } from '../../src/normalize-rows.js';
+import { readUseModelArtifacts, useDimension } from '../../src/use-model-files.js';
 
-// This module is also loaded inside worker threads, so it reports plain Errors and never imports @userplug/core.
-
-/** A batch of tokenised texts: row `r` holds `tokenIds[rowStarts[r] .. rowStarts[r + 1])`. */
-export interface TokenBatch {
-  /** Token ids of every row, concatenated. */
-  readonly tokenIds: Int32Array;
-  /** Start of each row in `tokenIds`, plus the total length at the end (rows + 1 entries). */
-  readonly rowStarts: Int32Array;
-}
+// The TF.js WebAssembly runner of USE-lite that the encoder used before the ONNX graph: the reference of the
+// equivalence tests and the "old" side of the comparison bench. Also loaded inside worker threads, so it reports
+// plain Errors and never imports @userplug/core.
 
 /** The USE-lite graph model loaded on the wasm backend of the current thread. */
-export interface UseModelRunner {
+export interface TfjsUseRunner {
   /** Embeds a batch; returns rows × 512 floats, each row of unit length. Every row needs at least one token. */
   embed(batch: TokenBatch): Promise<Float32Array>;
   /** `synchronous` when the graph runs with layout nodes fed from JavaScript (the fast path), else `asynchronous`. */
@@ -123,7 +119,7 @@ function runSync(model: GraphModel, batch: TokenBatch, layout: BatchLayout, outp
 }
 
 /** Loads USE-lite from `modelDirectory` on the wasm backend. */
-export async function createUseModelRunner(modelDirectory: string): Promise<UseModelRunner> {
+export async function createTfjsUseRunner(modelDirectory: string): Promise<TfjsUseRunner> {
   await prepareWasmBackend();
   const artifacts = await readUseModelArtifacts(modelDirectory);
   let model: GraphModel | undefined = await loadGraphModel(
@@ -194,15 +190,4 @@ async function synchronousPathMatches(model: GraphModel, output: string): Promis
     expected?.dispose();
     actual?.dispose();
   }
-}
-
-// The graph already ends in l2_normalize; this removes its float drift so every row is unit length.
-function normalizeRows(values: Float32Array): Float32Array {
-  for (let start = 0; start < values.length; start += useDimension) {
-    let sumOfSquares = 0;
-    for (let index = start; index < start + useDimension; index += 1) sumOfSquares += values[index]! ** 2;
-    const scale = sumOfSquares > 0 ? 1 / Math.sqrt(sumOfSquares) : 0;
-    for (let index = start; index < start + useDimension; index += 1) values[index] = values[index]! * scale;
-  }
-  return values;
 }

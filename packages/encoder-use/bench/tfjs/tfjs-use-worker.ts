@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createUseModelRunner, type TokenBatch, type UseModelRunner } from './create-use-model-runner.js';
-import type { WorkerReply, WorkerRequest, WorkerStartData } from './use-worker-messages.js';
+import type { TokenBatch } from '../../src/create-use-onnx-runner.js';
+import { createTfjsUseRunner, type TfjsUseRunner } from './create-tfjs-use-runner.js';
+import type { WorkerReply, WorkerRequest, WorkerStartData } from './tfjs-worker-messages.js';
 
-// Entry of one pool worker: its own wasm backend and model, embedding one batch at a time.
+// Entry of one TF.js pool worker: its own wasm backend and model, embedding one batch at a time.
 
 const port = parentPort;
-if (port === null) throw new Error('use-encoder-worker must run inside a worker thread.');
+if (port === null) throw new Error('tfjs-use-worker must run inside a worker thread.');
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -15,10 +16,10 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-let runner: UseModelRunner | undefined;
+let runner: TfjsUseRunner | undefined;
 
 try {
-  runner = await createUseModelRunner((workerData as WorkerStartData).modelDirectory);
+  runner = await createTfjsUseRunner((workerData as WorkerStartData).modelDirectory);
   reply({ kind: 'ready' });
 } catch (error) {
   reply({ kind: 'failed', message: messageOf(error) });
