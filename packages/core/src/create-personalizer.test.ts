@@ -197,8 +197,11 @@ describe('createPersonalizer', () => {
     expect(result.persona.attributions).toHaveLength(4);
     const total = result.persona.attributions.reduce((sum, attribution) => sum + attribution.weight, 0);
     expect(total).toBeCloseTo(1, 10);
-    for (const attribution of result.persona.attributions)
-      expect(attribution.influence).toBeGreaterThanOrEqual(0);
+    // Leaving out the item the prompt attends to most moves the persona most.
+    const [top, ...others] = result.persona.attributions;
+    expect(top!.itemId).toBe('h1');
+    expect(top!.influence).toBeGreaterThan(0);
+    for (const other of others) expect(other.influence!).toBeLessThan(top!.influence!);
   });
 
   it('returns a persona-free prompt with a warning for an empty history, and for budget 0 no persona text', async () => {

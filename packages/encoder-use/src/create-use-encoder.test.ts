@@ -86,12 +86,10 @@ describe('createUseEncoder', () => {
     expect(cosine(empty!, word!)).toBeLessThan(0.9);
   });
 
-  it('reads only the first 128 tokens of a huge text, quickly', async () => {
+  it('reads only the first 128 tokens of a huge text', async () => {
     const sentence = 'We walked along the river and talked about the new project at work. ';
     const huge = sentence.repeat(20_000);
-    const start = performance.now();
     const [hugeVector, shorterVector] = await encoder.encode([huge, sentence.repeat(12)]);
-    expect(performance.now() - start).toBeLessThan(5_000);
     expect(maxDifference(hugeVector!, shorterVector!)).toBeLessThan(1e-5);
   });
 

@@ -325,7 +325,10 @@ describe('createUserplugServer: the API', () => {
     });
     expect(records[1].errorType).toBe('invalid-history');
     const all = lines.join('\n');
-    for (const forbidden of [key, key.split('_')[2]!, 'penicillin', 'allergy'])
+    // The secret is base64url and may itself hold underscores: everything after `upk_<id>_`.
+    const secret = key.split('_').slice(2).join('_');
+    expect(secret.length).toBeGreaterThan(40);
+    for (const forbidden of [key, secret, 'penicillin', 'allergy'])
       expect(all).not.toContain(forbidden);
     await server.close();
   });
