@@ -328,8 +328,7 @@ describe('createUserplugServer: the API', () => {
     // The secret is base64url and may itself hold underscores: everything after `upk_<id>_`.
     const secret = key.split('_').slice(2).join('_');
     expect(secret.length).toBeGreaterThan(40);
-    for (const forbidden of [key, secret, 'penicillin', 'allergy'])
-      expect(all).not.toContain(forbidden);
+    for (const forbidden of [key, secret, 'penicillin', 'allergy']) expect(all).not.toContain(forbidden);
     await server.close();
   });
 
