@@ -73,3 +73,52 @@ export function selectEvidence(
   }
   return chosen;
 }
+
+/** What {@link groupNearDuplicates} compares. */
+export interface DuplicateKey {
+  /** The item's text. */
+  text: string;
+  /** Who wrote it: only items of the same speaker (or both without one) are merged. */
+  speaker?: string | undefined;
+}
+
+function wordsOf(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/**
+ * Groups near-duplicate items (the same statement repeated across sessions), keeping the given order: each group is
+ * led by its first row. Two items are near-duplicates when the same speaker wrote them and their words are the same,
+ * or, for texts of four words or more, their word sets overlap by at least `minimumOverlap` (Jaccard) and their
+ * vectors by at least `minimumCosine`.
+ */
+export function groupNearDuplicates(
+  rows: readonly number[],
+  keyOf: (row: number) => DuplicateKey,
+  itemMatrix: Float32Array,
+  dimension: number,
+  settings: { minimumOverlap?: number; minimumCosine?: number } = {},
+): number[][] {
+  const minimumOverlap = settings.minimumOverlap ?? 0.8;
+  const minimumCosine = settings.minimumCosine ?? 0.9;
+  const groups: { rows: number[]; speaker: string | undefined; joined: string; set: Set<string> }[] = [];
+  for (const row of rows) {
+    const key = keyOf(row);
+    const list = wordsOf(key.text);
+    const joined = list.join(' ');
+    const set = new Set(list);
+    const vector = itemMatrix.subarray(row * dimension, (row + 1) * dimension);
+    const match = groups.find((group) => {
+      if (group.speaker !== key.speaker) return false;
+      if (group.joined === joined) return true;
+      if (list.length < 4 || group.set.size < 4) return false;
+      let shared = 0;
+      for (const word of set) if (group.set.has(word)) shared++;
+      const overlap = shared / (set.size + group.set.size - shared);
+      return overlap >= minimumOverlap && dotRow(itemMatrix, group.rows[0]!, vector) >= minimumCosine;
+    });
+    if (match) match.rows.push(row);
+    else groups.push({ rows: [row], speaker: key.speaker, joined, set });
+  }
+  return groups.map((group) => group.rows);
+}
