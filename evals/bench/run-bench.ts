@@ -8,6 +8,7 @@ import { benchEncoder, createBenchTexts } from '../../packages/encoder-use/bench
 import { benchOnnx } from '../../packages/onnx/bench/onnx-bench.js';
 import { benchPostgresStore } from '../../packages/store-postgres/bench/store-bench.js';
 import { benchSqliteStore } from '../../packages/store-sqlite/bench/store-bench.js';
+import { benchPersonaRendering } from './bench-persona-rendering.js';
 import { benchPersonalize, percentile } from './bench-personalize.js';
 
 const resultsPath = fileURLToPath(new URL('../results/bench.json', import.meta.url));
@@ -83,6 +84,9 @@ log('personalize() latency…');
 const sizes = quick ? [100, 1_000, 10_000] : [100, 1_000, 10_000, 100_000];
 const latency = await benchPersonalize({ encoder, sizes, texts: createBenchTexts(2_000, 11), prompts });
 
+log('Persona rendering, 10k items…');
+const personaRendering = await benchPersonaRendering({ encoder, texts: createBenchTexts(2_000, 11), prompts });
+
 log('Stores…');
 const stores = {
   sqliteFloat32: await optional('sqlite', () => benchSqliteStore({ items: 10_000, runs: 5 })),
@@ -111,6 +115,7 @@ const report = {
     encoder: encoder.id,
     results: latency,
   },
+  personaRendering,
   stores,
   onnx,
   targets: {
@@ -146,6 +151,13 @@ for (const result of latency) {
     `personalize p50 / p95, ${result.items.toLocaleString('en-US')} items`,
     `${result.p50Milliseconds.toFixed(1)} / ${result.p95Milliseconds.toFixed(1)} ms (cold ${result.coldMilliseconds.toFixed(0)} ms, ${result.memoryMegabytes.toFixed(0)} MB)`,
     target,
+  ]);
+}
+for (const result of personaRendering.results) {
+  rows.push([
+    `persona rendering p50 / p95, budget ${result.budget}, 10,000 items`,
+    `${result.p50Milliseconds.toFixed(1)} / ${result.p95Milliseconds.toFixed(1)} ms (${result.quoted} quotes)`,
+    '',
   ]);
 }
 for (const [name, result] of Object.entries(stores)) {

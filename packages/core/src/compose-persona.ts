@@ -4,6 +4,7 @@ import { pieceSettingsOf } from './embed-history-items.js';
 import type { UserEmbedding } from './embed-user.js';
 import {
   type EvidenceCandidate,
+  type EvidencePiece,
   type PersonaContent,
   type RenderedPersona,
   renderPersona,
@@ -29,7 +30,7 @@ export interface RenderingSettings {
   evidenceDiversity?: number;
   /** Most of the budget the query-independent profile (history facts, interests) may take, 0–1. Default 0.1. */
   profileShare?: number;
-  /** Items whose attention weight is below this fraction of the best item's are never quoted. Default 0.001. */
+  /** Items whose attention weight is below this fraction of the best item's are never quoted. Default 0.0001. */
   negligibleWeight?: number;
 }
 
@@ -92,15 +93,24 @@ function candidateOf(
   const dates = item.timestamp === timestamp ? structure.timeExpressions.get(row) : undefined;
   if (dates) candidate.dates = dates;
   if (item.pieceCount > 1 && embedding) {
-    const pieces = splitIntoPieces(item.text, pieceSettingsOf(item, maxPieceWords));
-    // An item stored by a version that cut it differently is quoted whole: its piece numbers mean other pieces.
-    if (pieces.length === item.pieceCount) {
-      const first = index.pieceStart[row]!;
-      candidate.pieces = pieces.map((text, piece) => ({
-        text,
-        score: embedding.pieceRelevance[first + piece]!,
-      }));
-    }
+    const first = index.pieceStart[row]!;
+    // Scores are read now (the array may be reused by the next pass); pieces are cut only if the quote needs them.
+    const scores = Array.from(embedding.pieceRelevance.subarray(first, first + item.pieceCount));
+    let pieces: EvidencePiece[] | undefined;
+    Object.defineProperty(candidate, 'pieces', {
+      enumerable: true,
+      get() {
+        if (pieces === undefined) {
+          const texts = splitIntoPieces(item.text, pieceSettingsOf(item, maxPieceWords));
+          // An item stored by a version that cut it differently is quoted whole: its piece numbers mean other pieces.
+          pieces =
+            texts.length === scores.length
+              ? texts.map((text, piece) => ({ text, score: scores[piece]! }))
+              : [];
+        }
+        return pieces;
+      },
+    });
   }
   return candidate;
 }
@@ -183,7 +193,7 @@ export function composePersona(
             lambda,
             temperature: options.temperature,
           });
-    const floor = (weights[rows[0] ?? 0] ?? 0) * (rendering.negligibleWeight ?? 0.001);
+    const floor = (weights[rows[0] ?? 0] ?? 0) * (rendering.negligibleWeight ?? 0.0001);
     rows = rows.filter((row) => weights[row]! > 0 && weights[row]! >= floor);
   }
   const groups = groupNearDuplicates(
