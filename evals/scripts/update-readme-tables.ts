@@ -56,6 +56,7 @@ function personaBenchTable(): string {
         result.community === 'community_0' &&
         result.k === 5 &&
         result.sessionText === 'history-item' &&
+        (result.view ?? 'sessions') === 'sessions' &&
         typeof result.recall === 'number',
     ) as unknown as RetrievalRow[];
   const noises = [...new Set(rows.map((row) => row.noise))].sort((a, b) => Number(a) - Number(b));
@@ -74,6 +75,50 @@ function personaBenchTable(): string {
   );
 }
 
+interface PersonaRow {
+  noise: string;
+  view?: string;
+  recall: number;
+  recallAt10?: number;
+  persona?: { budget: number; recall: number; tokens: number }[];
+}
+
+function personaTable(): string {
+  const rows = results
+    .map((entry) => entry.result as Record<string, unknown>)
+    .filter(
+      (result) =>
+        result.benchmark === 'personabench' &&
+        result.task === 'retrieval' &&
+        result.community === 'community_0' &&
+        result.method === 'userplug' &&
+        result.k === 5 &&
+        Array.isArray(result.persona),
+    ) as unknown as PersonaRow[];
+  const budgets = [...new Set(rows.flatMap((row) => row.persona!.map((entry) => entry.budget)))].sort(
+    (a, b) => a - b,
+  );
+  const views = ['sessions', 'turns'].filter((view) => rows.some((row) => (row.view ?? 'sessions') === view));
+  return table(
+    ['view', 'noise', 'Recall@5', 'Recall@10', ...budgets.map((budget) => `persona@${budget}`)],
+    views.flatMap((view) =>
+      rows
+        .filter((row) => (row.view ?? 'sessions') === view)
+        .sort((a, b) => Number(a.noise) - Number(b.noise))
+        .map((row) => [
+          view,
+          row.noise,
+          fixed(row.recall),
+          row.recallAt10 === undefined ? '–' : fixed(row.recallAt10),
+          ...budgets.map((budget) => {
+            const entry = row.persona!.find((candidate) => candidate.budget === budget);
+            return entry ? `${fixed(entry.recall)} (${Math.round(entry.tokens)})` : '–';
+          }),
+        ]),
+    ),
+  );
+}
+
 function benchTable(): string {
   const bench = resultNamed('bench.json') as {
     ingest: { itemsPerSecond: number };
@@ -82,6 +127,10 @@ function benchTable(): string {
       results: { items: number; p50Milliseconds: number; p95Milliseconds: number; memoryMegabytes: number }[];
     };
     onnx: { timeToFirstTokenSpeedup: number } | null;
+    personaRendering?: {
+      items: number;
+      results: { budget: number; p50Milliseconds: number; p95Milliseconds: number }[];
+    };
     targets: Record<string, number>;
     machine: { cpus: number; cpuModel: string; node: string };
   };
@@ -114,6 +163,16 @@ function benchTable(): string {
         milliseconds(100_000),
         `p50 ≤ ${targets.personalizeP50MillisecondsAt100k} ms`,
       ],
+      ...[300, 2_000].map((budget) => {
+        const rendering = bench.personaRendering?.results.find((result) => result.budget === budget);
+        return [
+          `persona rendering p50 / p95, budget ${budget.toLocaleString('en-US')}, 10k items`,
+          rendering
+            ? `${rendering.p50Milliseconds.toFixed(1)} / ${rendering.p95Milliseconds.toFixed(1)} ms`
+            : 'not measured yet',
+          '',
+        ];
+      }),
       [
         'memory of a 100k-item user (store + index)',
         `${Math.round(latency(100_000).memoryMegabytes)} MB`,
@@ -165,7 +224,7 @@ function sweepTable(): string {
 }
 
 const blocks: Record<string, Record<string, () => string>> = {
-  'README.md': { personabench: personaBenchTable, bench: benchTable },
+  'README.md': { personabench: personaBenchTable, persona: personaTable, bench: benchTable },
   'packages/evals/README.md': { report: reportSections },
   'packages/core/README.md': { sweep: sweepTable },
 };

@@ -94,6 +94,7 @@ export {
   resolvePersonaBenchDirectory,
 } from './load-personabench.js';
 export { mapWithConcurrency } from './map-with-concurrency.js';
+export { answerTurnRecall, answerTurns } from './personabench-answer-turns.js';
 export {
   numpyStringArrayStr,
   officialChunkText,
@@ -132,7 +133,7 @@ export {
   type StoredResultBase,
   writeResult,
 } from './results-store.js';
-export type { Retriever, RetrieverIndex } from './retriever.js';
+export type { PersonaQuotes, Retriever, RetrieverIndex } from './retriever.js';
 export { type RougeScore, rougeScore, tokenizeForRouge } from './rouge-score.js';
 export { runEvalCli } from './run-eval-cli.js';
 export {
@@ -154,13 +155,17 @@ export {
   type PersonaBenchQuestionResult,
   type PersonaBenchRetrievalOptions,
   type PersonaBenchRetrievalResult,
+  type PersonaBenchView,
+  type PersonaRecallSummary,
   runPersonaBenchRetrieval,
   type SessionTextFormat,
   sessionDocument,
 } from './run-personabench-retrieval.js';
 export {
   formatSessionTime,
+  segmentOfTurn,
   sessionItemKinds,
   sessionText,
   sessionToHistoryItem,
+  sessionToTurnItems,
 } from './session-to-history-item.js';
