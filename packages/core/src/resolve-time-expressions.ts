@@ -192,6 +192,13 @@ const resolvers: [RegExp, Resolver][] = [
   ],
 ];
 
+// Every expression holds one of these words: a text without any is skipped with one test.
+const timeWords = new RegExp(
+  `\\b(yesterday|today|tonight|tomorrow|night|morning|afternoon|evening|days?|weeks?|weekend|months?|years?|${weekdayNames.join('|')}|${monthNames.join('|')})\\b`,
+  'i',
+);
+const globalResolvers = resolvers.map(([pattern, resolve]) => [new RegExp(pattern.source, 'g'), resolve] as const);
+
 /**
  * Finds the relative time expressions of a text and resolves each against the moment it was written (UTC):
  * "yesterday" said on 2024-03-10 is 2024-03-09, "last week" the week of 2024-02-26 (weeks start on Monday),
@@ -200,12 +207,12 @@ const resolvers: [RegExp, Resolver][] = [
  * expressions in text order, at most one per place in the text.
  */
 export function resolveTimeExpressions(text: string, said: number): TimeExpression[] {
-  if (!Number.isFinite(said)) return [];
+  if (!Number.isFinite(said) || !timeWords.test(text)) return [];
   const lower = text.toLowerCase();
   const found: TimeExpression[] = [];
   const taken: [number, number][] = [];
-  for (const [pattern, resolve] of resolvers) {
-    const global = new RegExp(pattern.source, 'g');
+  for (const [global, resolve] of globalResolvers) {
+    global.lastIndex = 0;
     for (let match = global.exec(lower); match !== null; match = global.exec(lower)) {
       const start = match.index;
       const end = start + match[0].length;
