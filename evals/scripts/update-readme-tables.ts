@@ -46,8 +46,11 @@ const methodLabels: Record<string, string> = {
   userplug: '**userplug**',
 };
 
-function personaBenchTable(): string {
-  const rows = results
+/** PersonaBench retrieval results of community_0 at K = 5 that pass the filter. */
+function community0Retrieval(
+  filter: (result: Record<string, unknown>) => boolean,
+): Record<string, unknown>[] {
+  return results
     .map((entry) => entry.result as Record<string, unknown>)
     .filter(
       (result) =>
@@ -55,10 +58,17 @@ function personaBenchTable(): string {
         result.task === 'retrieval' &&
         result.community === 'community_0' &&
         result.k === 5 &&
-        result.sessionText === 'history-item' &&
-        (result.view ?? 'sessions') === 'sessions' &&
-        typeof result.recall === 'number',
-    ) as unknown as RetrievalRow[];
+        filter(result),
+    );
+}
+
+function personaBenchTable(): string {
+  const rows = community0Retrieval(
+    (result) =>
+      result.sessionText === 'history-item' &&
+      (result.view ?? 'sessions') === 'sessions' &&
+      typeof result.recall === 'number',
+  ) as unknown as RetrievalRow[];
   const noises = [...new Set(rows.map((row) => row.noise))].sort((a, b) => Number(a) - Number(b));
   const methods = Object.keys(methodLabels).filter((method) => rows.some((row) => row.method === method));
   return table(
@@ -84,17 +94,9 @@ interface PersonaRow {
 }
 
 function personaTable(): string {
-  const rows = results
-    .map((entry) => entry.result as Record<string, unknown>)
-    .filter(
-      (result) =>
-        result.benchmark === 'personabench' &&
-        result.task === 'retrieval' &&
-        result.community === 'community_0' &&
-        result.method === 'userplug' &&
-        result.k === 5 &&
-        Array.isArray(result.persona),
-    ) as unknown as PersonaRow[];
+  const rows = community0Retrieval(
+    (result) => result.method === 'userplug' && Array.isArray(result.persona),
+  ) as unknown as PersonaRow[];
   const budgets = [...new Set(rows.flatMap((row) => row.persona!.map((entry) => entry.budget)))].sort(
     (a, b) => a - b,
   );
@@ -200,24 +202,54 @@ function reportSections(): string {
     .trim();
 }
 
-function sweepTable(): string {
-  const sweep = resultNamed('personabench-sweep-community-0.json') as {
-    variants: Record<string, { recallByNoise: Record<string, number> }>;
+function sweepTable(file: string): string {
+  const sweep = resultNamed(file) as {
+    variants: Record<
+      string,
+      {
+        recallByNoise: Record<string, number>;
+        personaByNoise?: Record<string, { budget: number; recall: number }[]>;
+      }
+    >;
     leaveOnePersonOut: { person: string; picks: string; recall: number; defaultRecall: number }[];
   };
   const entries = Object.entries(sweep.variants);
   const noises = Object.keys(entries[0]![1].recallByNoise).sort((a, b) => Number(a) - Number(b));
+  const budgets = [
+    ...new Set(
+      entries.flatMap(([, variant]) =>
+        Object.values(variant.personaByNoise ?? {}).flatMap((list) => list.map((entry) => entry.budget)),
+      ),
+    ),
+  ].sort((a, b) => a - b);
+  const personaMean = (variant: (typeof entries)[number][1], budget: number) =>
+    fixed(
+      mean(
+        noises.map(
+          (noise) => variant.personaByNoise?.[noise]?.find((entry) => entry.budget === budget)?.recall ?? 0,
+        ),
+      ),
+    );
   const rows = entries.map(([name, variant]) => [
     name,
     ...noises.map((noise) => fixed(variant.recallByNoise[noise]!)),
     fixed(mean(noises.map((noise) => variant.recallByNoise[noise]!))),
+    ...budgets.map((budget) => personaMean(variant, budget)),
   ]);
   const heldOut = sweep.leaveOnePersonOut.map(
     (entry) =>
       `${entry.person}: picks ${entry.picks}, ${fixed(entry.recall)} (defaults ${fixed(entry.defaultRecall)})`,
   );
   return [
-    table(['setting', ...noises.map((noise) => `noise ${noise}`), 'mean'], rows),
+    table(
+      [
+        'setting',
+        ...noises.map((noise) => `noise ${noise}`),
+        'mean',
+        ...budgets.map((budget) => `mean persona@${budget}`),
+      ],
+      rows,
+    ),
     '',
     `Leave one person out (the setting best on the other two people, scored on the third): ${heldOut.join('; ')}.`,
   ].join('\n');
@@ -226,7 +258,10 @@ function sweepTable(): string {
 const blocks: Record<string, Record<string, () => string>> = {
   'README.md': { personabench: personaBenchTable, persona: personaTable, bench: benchTable },
   'packages/evals/README.md': { report: reportSections },
-  'packages/core/README.md': { sweep: sweepTable },
+  'packages/core/README.md': {
+    sweep: () => sweepTable('personabench-sweep-community-0.json'),
+    'sweep-turns': () => sweepTable('personabench-sweep-community-0-turns.json'),
+  },
 };
 
 function formatMarkdown(path: string, text: string): string {

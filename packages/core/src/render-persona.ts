@@ -22,8 +22,19 @@ export interface EvidencePiece {
   score: number;
 }
 
+/** Typed signals of an item, shown next to its quote. */
+export interface EvidenceSignals {
+  kind?: string;
+  /** Epoch milliseconds; of merged near-duplicates, the latest. */
+  timestamp?: number;
+  rating?: number;
+  label?: string;
+  /** Who wrote it (a chat turn). */
+  speaker?: string;
+}
+
 /** A history item chosen as evidence, before rendering. */
-export interface EvidenceCandidate {
+export interface EvidenceCandidate extends EvidenceSignals {
   /** The item's id. */
   itemId: string;
   /** Every item the quote stands for: the item and its near-duplicates. Default `[itemId]`. */
@@ -34,13 +45,6 @@ export interface EvidenceCandidate {
   pieces?: readonly EvidencePiece[];
   /** The item's attention weight. */
   weight: number;
-  /** Typed signals shown next to the quote. */
-  kind?: string;
-  timestamp?: number;
-  rating?: number;
-  label?: string;
-  /** Who wrote it (a chat turn). */
-  speaker?: string;
   /** Relative dates of the text ("yesterday"), resolved against `timestamp`. */
   dates?: readonly TimeExpression[];
 }
@@ -57,7 +61,7 @@ export interface PersonaDate {
 }
 
 /** An evidence item as it was rendered into the persona. */
-export interface PersonaEvidence {
+export interface PersonaEvidence extends EvidenceSignals {
   /** The item quoted (the highest-weight one when near-duplicates were merged). */
   itemId: string;
   /** Every item the quote stands for: the item and the near-duplicates quoted once with it. */
@@ -66,12 +70,6 @@ export interface PersonaEvidence {
   text: string;
   /** The attention weight of the item. */
   weight: number;
-  kind?: string;
-  /** The item's timestamp; of near-duplicates, the most recent. */
-  timestamp?: number;
-  rating?: number;
-  label?: string;
-  speaker?: string;
   /** Relative dates of the quote and what they resolve to. */
   dates?: PersonaDate[];
   /** True when the quote leaves out part of the item (an excerpt, or cut to fit the budget). */

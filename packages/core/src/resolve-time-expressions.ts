@@ -15,21 +15,14 @@ export interface TimeExpression {
 }
 
 const day = 86_400_000;
-const weekdayNames = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-const monthNames = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
+/** English names, lower-cased, of the weekdays (Sunday first) or months, from the runtime's own calendar data. */
+function englishNames(count: number, option: 'weekday' | 'month', date: (index: number) => number): string[] {
+  const format = new Intl.DateTimeFormat('en-US', { [option]: 'long', timeZone: 'UTC' });
+  return Array.from({ length: count }, (_, index) => format.format(date(index)).toLowerCase());
+}
+// 2023-01-01 was a Sunday.
+const weekdayNames = englishNames(7, 'weekday', (index) => Date.UTC(2023, 0, 1 + index));
+const monthNames = englishNames(12, 'month', (index) => Date.UTC(2023, index, 1));
 const numberWords: Record<string, number> = {
   a: 1,
   an: 1,
@@ -197,7 +190,10 @@ const timeWords = new RegExp(
   `\\b(yesterday|today|tonight|tomorrow|night|morning|afternoon|evening|days?|weeks?|weekend|months?|years?|${weekdayNames.join('|')}|${monthNames.join('|')})\\b`,
   'i',
 );
-const globalResolvers = resolvers.map(([pattern, resolve]) => [new RegExp(pattern.source, 'g'), resolve] as const);
+const endsWithMonth = new RegExp(`(${monthNames.join('|')})$`);
+const globalResolvers = resolvers.map(
+  ([pattern, resolve]) => [new RegExp(pattern.source, 'g'), resolve] as const,
+);
 
 /**
  * Finds the relative time expressions of a text and resolves each against the moment it was written (UTC):
@@ -218,9 +214,7 @@ export function resolveTimeExpressions(text: string, said: number): TimeExpressi
       const end = start + match[0].length;
       if (taken.some(([left, right]) => start < right && end > left)) continue;
       // "May" and "march" are also a verb: a month needs its capital letter in the original text.
-      const month = match[0].match(
-        /(january|february|march|april|may|june|july|august|september|october|november|december)$/,
-      );
+      const month = match[0].match(endsWithMonth);
       if (month && !/^[A-Z]/.test(text.slice(end - month[0].length, end))) continue;
       const sentenceStart = Math.max(
         lower.lastIndexOf('.', start),

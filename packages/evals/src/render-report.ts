@@ -1,4 +1,5 @@
 import type { StoredResult } from './results-store.js';
+import type { PersonaBenchRetrievalResult } from './run-personabench-retrieval.js';
 
 interface RetrievalRow {
   community: string;
