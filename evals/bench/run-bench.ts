@@ -85,7 +85,11 @@ const sizes = quick ? [100, 1_000, 10_000] : [100, 1_000, 10_000, 100_000];
 const latency = await benchPersonalize({ encoder, sizes, texts: createBenchTexts(2_000, 11), prompts });
 
 log('Persona rendering, 10k items…');
-const personaRendering = await benchPersonaRendering({ encoder, texts: createBenchTexts(2_000, 11), prompts });
+const personaRendering = await benchPersonaRendering({
+  encoder,
+  texts: createBenchTexts(2_000, 11),
+  prompts,
+});
 
 log('Stores…');
 const stores = {

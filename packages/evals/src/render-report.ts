@@ -15,13 +15,8 @@ interface RetrievalRow {
   n: number;
   byCategory: Record<string, { recall: number; ndcg: number; n: number }>;
   recallAt10?: number;
-  persona?: { budget: number; recall: number; tokens: number; quoted: number }[];
-  answerTurns?: {
-    n: number;
-    recallAt5: number;
-    recallAt10: number;
-    persona: { budget: number; recall: number }[];
-  };
+  persona?: PersonaBenchRetrievalResult['persona'];
+  answerTurns?: PersonaBenchRetrievalResult['answerTurns'];
 }
 
 interface QaRow {
