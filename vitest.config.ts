@@ -32,5 +32,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    globalSetup: ['test/support/prepare-use-model.ts'],
   },
 });

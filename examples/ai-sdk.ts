@@ -28,14 +28,13 @@ const base: LanguageModel = process.env.AI_GATEWAY_API_KEY
   ? gateway(process.env.USERPLUG_MODEL ?? 'openai/gpt-5.4-mini')
   : echo;
 
-const model = wrapLanguageModel({
-  model: base,
-  middleware: userplugMiddleware({ personalizer, userId: 'sample-user' }),
-});
+// One wrapped model for every user of the app: each call names its user.
+const model = wrapLanguageModel({ model: base, middleware: userplugMiddleware({ personalizer }) });
 const { text, warnings } = await generateText({
   model,
   system: 'Be brief.',
   prompt: 'Suggest a weekend plan for me',
+  providerOptions: { userplug: { userId: 'sample-user' } },
 });
 console.log(text);
 if (warnings && warnings.length > 0) console.log(warnings);

@@ -26,7 +26,7 @@ if (!process.env.ANTHROPIC_API_KEY) {
     userId: 'sample-user',
     prompt: 'And what should I cook on Sunday?',
   })) {
-    if (chunk.type === 'text') process.stdout.write(chunk.text);
+    if (chunk.type === 'text-delta') process.stdout.write(chunk.text);
     if (chunk.type === 'finish') console.log('\n', chunk.usage);
   }
   await llm.dispose();

@@ -47,24 +47,24 @@ try {
     userId: 'sample-user',
     history,
     prompt: 'Suggest a weekend plan for me',
-    maxTokens: 48,
+    maxOutputTokens: 48,
   });
   console.log('Answer:', JSON.stringify(first.text));
   console.log('Evidence:', first.persona.evidence.map((item) => item.itemId).join(', '));
-  console.log('Usage:', first.usage);
+  console.log('Usage:', first.usage, first.timings);
 
   // Same user, new prompt: the persona prefix (system prompt, stable persona, profile soft tokens) is reused.
   process.stdout.write('Streamed: ');
   for await (const part of adapter.stream({
     userId: 'sample-user',
     prompt: 'What should I cook tonight?',
-    maxTokens: 48,
+    maxOutputTokens: 48,
   })) {
     if (part.type === 'text-delta') process.stdout.write(part.text);
     if (part.type === 'finish') {
       console.log(
-        `\nReused ${part.usage.cachedTokens} of ${part.usage.promptTokens} input positions;`,
-        `time to first token ${part.usage.timeToFirstTokenMs.toFixed(0)} ms (first call: ${first.usage.timeToFirstTokenMs.toFixed(0)} ms).`,
+        `\nReused ${part.usage.cachedInputTokens} of ${part.usage.inputTokens} input positions;`,
+        `time to first token ${part.timings.timeToFirstTokenMs?.toFixed(0)} ms (first call: ${first.timings.timeToFirstTokenMs?.toFixed(0)} ms).`,
       );
     }
   }

@@ -6,15 +6,17 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHashingEncoder, createPersonalizer, loadDefaultEncoder } from '@userplug/core';
-import { classifyWithPrototypes, maxPieceWordsFor, writeTrainedArtifact } from '@userplug/core/internal';
 import {
+  classifyWithPrototypes,
   createSyntheticLamp,
   embedHistories,
   formatTrainingProgress,
   lampProfileToHistoryItem,
+  maxPieceWordsFor,
   syntheticHistories,
   trainOnLamp,
   trainSelfSupervised,
+  writeTrainedArtifact,
 } from '@userplug/train';
 
 const encoder = process.argv.includes('--hashing') ? createHashingEncoder() : await loadDefaultEncoder();

@@ -1,4 +1,9 @@
-import { createPersonalizer, type Encoder, type HistoryItemInput } from '@userplug/core';
+import {
+  createPersonalizer,
+  type Encoder,
+  type HistoryItemInput,
+  type PersonalizerSettings,
+} from '@userplug/core';
 
 /** Latency of `personalize()` for one user of a given size. */
 export interface PersonalizeLatency {
@@ -14,6 +19,10 @@ export interface PersonalizeLatency {
   calls: number;
   /** Resident memory growth of holding this user (store, index, WebAssembly matrices), in MB. */
   memoryMegabytes: number;
+  /** Growth of live memory (V8 heap in use plus external and WebAssembly memory, after GC) holding this user, MB. */
+  liveMegabytes: number;
+  /** Growth of live memory across the first `personalize()`, which builds the user's index: the index, MB. */
+  indexMegabytes: number;
 }
 
 /** Settings of {@link benchPersonalize}. */
@@ -27,6 +36,8 @@ export interface BenchPersonalizeSettings {
   prompts: readonly string[];
   /** Warm-up calls before measuring. Default 5. */
   warmup?: number;
+  /** Personalizer settings besides the encoder and budget (for example the index's `vectorPrecision`). */
+  personalizer?: Omit<PersonalizerSettings, 'encoder'>;
 }
 
 const kinds = ['post', 'review', 'message', 'purchase', 'click'];
@@ -41,6 +52,14 @@ export function percentile(values: readonly number[], fraction: number): number 
 function memoryNow(): number {
   globalThis.gc?.();
   return process.memoryUsage().rss;
+}
+
+// Live memory: V8 heap in use plus external memory (array buffers, WebAssembly memory). Needs --expose-gc to be
+// exact; without it, garbage not yet collected counts too.
+function liveMemoryNow(): number {
+  globalThis.gc?.();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
 }
 
 /** Builds one user of `size` items from the given texts, with typed signals spread over two years. */
@@ -69,12 +88,19 @@ export async function benchPersonalize(settings: BenchPersonalizeSettings): Prom
   };
   for (const size of settings.sizes) {
     const before = memoryNow();
-    const personalizer = createPersonalizer({ encoder: settings.encoder, budget: 400 });
+    const liveBefore = liveMemoryNow();
+    const personalizer = createPersonalizer({
+      budget: 400,
+      ...settings.personalizer,
+      encoder: settings.encoder,
+    });
     await personalizer.ingest('bench-user', syntheticHistory(size, settings.texts));
+    const liveBeforeIndex = liveMemoryNow();
     let started = performance.now();
     await personalizer.personalize({ userId: 'bench-user', prompt: nextPrompt() });
     const coldMilliseconds = performance.now() - started;
     const memoryMegabytes = (memoryNow() - before) / 1e6;
+    const liveAfter = liveMemoryNow();
     for (let call = 0; call < warmup; call++)
       await personalizer.personalize({ userId: 'bench-user', prompt: nextPrompt() });
     const timings: number[] = [];
@@ -91,6 +117,8 @@ export async function benchPersonalize(settings: BenchPersonalizeSettings): Prom
       p95Milliseconds: percentile(timings, 0.95),
       calls,
       memoryMegabytes,
+      liveMegabytes: (liveAfter - liveBefore) / 1e6,
+      indexMegabytes: (liveAfter - liveBeforeIndex) / 1e6,
     });
     await personalizer.dispose();
   }

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderMarkdownReport } from '../../packages/evals/src/render-report.js';
 import { readResults, type StoredResult } from '../../packages/evals/src/results-store.js';
+import { type ServerBenchResult, serverBenchTable } from '../../packages/server/bench/server-bench-table.js';
 
 const check = process.argv.includes('--check');
 const results = readResults('evals/results');
@@ -121,48 +122,116 @@ function personaTable(): string {
   );
 }
 
-function benchTable(): string {
-  const bench = resultNamed('bench.json') as {
-    ingest: { itemsPerSecond: number };
-    ingestShortMessages: { itemsPerSecond: number };
-    personalize: {
-      results: { items: number; p50Milliseconds: number; p95Milliseconds: number; memoryMegabytes: number }[];
-    };
-    onnx: { timeToFirstTokenSpeedup: number } | null;
-    personaRendering?: {
-      items: number;
-      results: { budget: number; p50Milliseconds: number; p95Milliseconds: number }[];
-    };
-    targets: Record<string, number>;
-    machine: { cpus: number; cpuModel: string; node: string };
+interface BenchLatency {
+  items: number;
+  p50Milliseconds: number;
+  p95Milliseconds: number;
+  memoryMegabytes: number;
+  liveMegabytes: number;
+  indexMegabytes: number;
+}
+
+interface BenchColdStart {
+  name: string;
+  code: 'compiled' | 'sources';
+  firstVectorMilliseconds: number;
+  convertMilliseconds: number;
+  rssAfterThousandTextsMegabytes: number;
+}
+
+interface BenchResults {
+  encoders: {
+    results: {
+      name: string;
+      id: string;
+      chatTexts: { itemsPerSecond: number; itemsPerCpuSecond: number };
+      shortTexts: { itemsPerSecond: number };
+      singleQuery: { p50Milliseconds: number; p95Milliseconds: number };
+    }[];
   };
-  const latency = (items: number) => bench.personalize.results.find((result) => result.items === items)!;
-  const milliseconds = (items: number) =>
-    `${latency(items).p50Milliseconds.toFixed(1)} / ${latency(items).p95Milliseconds.toFixed(1)} ms`;
-  const { targets, machine } = bench;
-  const intro = `One run on a ${machine.cpus}-core machine (${machine.cpuModel}, Node ${machine.node}), medians:`;
-  return `${intro}\n\n${table(
-    ['measure', 'result', 'target'],
+  coldStart: { cached: BenchColdStart[]; firstConversion: BenchColdStart };
+  agreement: {
+    results: {
+      name: string;
+      id: string;
+      texts: number;
+      minimum: number;
+      percentile1: number;
+      median: number;
+    }[];
+  };
+  ingest: { itemsPerSecond: number };
+  ingestShortMessages: { itemsPerSecond: number };
+  ingestBefore: { itemsPerSecond: number };
+  ingestShortMessagesBefore: { itemsPerSecond: number };
+  personalize: { results: BenchLatency[] };
+  personalizeBefore: { results: BenchLatency[] };
+  onnx: { timeToFirstTokenSpeedup: number } | null;
+  personaRendering?: {
+    items: number;
+    results: { budget: number; p50Milliseconds: number; p95Milliseconds: number }[];
+  };
+  targets: Record<string, number>;
+  machine: { cpus: number; cpuModel: string; node: string; loadAverage?: [number, number] };
+}
+
+function benchResults(): BenchResults {
+  return resultNamed('bench.json') as BenchResults;
+}
+
+function benchIntro(bench: BenchResults): string {
+  const { machine } = bench;
+  const load = machine.loadAverage
+    ? `, load average ${machine.loadAverage[0].toFixed(1)} at the start and ${machine.loadAverage[1].toFixed(1)} at the end`
+    : '';
+  return `One run on a ${machine.cpus}-core machine (${machine.cpuModel}, Node ${machine.node}${load}), medians`;
+}
+
+function benchTable(): string {
+  const bench = benchResults();
+  const { targets } = bench;
+  const pair = (results: BenchLatency[], items: number) => {
+    const result = results.find((entry) => entry.items === items);
+    return result
+      ? `${result.p50Milliseconds.toFixed(1)} / ${result.p95Milliseconds.toFixed(1)} ms`
+      : 'not measured';
+  };
+  const latency = (items: number) =>
+    `${pair(bench.personalizeBefore.results, items)} → **${pair(bench.personalize.results, items)}**`;
+  const largest = (results: BenchLatency[]) => results[results.length - 1]!;
+  const defaultEncoder = bench.encoders.results.find((entry) => entry.name.includes('(default)'))!;
+  const before = bench.encoders.results.find((entry) => entry.name.includes('(before)'))!;
+  const compiledStart = bench.coldStart.cached.find(
+    (entry) => entry.code === 'compiled' && entry.name.includes('(default)'),
+  )!;
+  const rate = (value: number) => `${Math.round(value)} items/s`;
+  return `${benchIntro(bench)}; before (TF.js encoder, float32 index) → now (ONNX encoder, int8 index):\n\n${table(
+    ['measure', 'before → now', 'target'],
     [
       [
         'ingest, items of 5–60 words (default encoder, no LLM call)',
-        `${Math.round(bench.ingest.itemsPerSecond)} items/s`,
+        `${rate(bench.ingestBefore.itemsPerSecond)} → **${rate(bench.ingest.itemsPerSecond)}**`,
         `≥ ${targets.ingestItemsPerSecond} items/s`,
       ],
       [
         'ingest, items of 5–12 words',
-        `${Math.round(bench.ingestShortMessages.itemsPerSecond)} items/s`,
-        `≥ ${targets.ingestItemsPerSecond} items/s`,
+        `${rate(bench.ingestShortMessagesBefore.itemsPerSecond)} → **${rate(bench.ingestShortMessages.itemsPerSecond)}**`,
+        '',
+      ],
+      [
+        'embedding one query, p50 / p95',
+        `${before.singleQuery.p50Milliseconds.toFixed(1)} / ${before.singleQuery.p95Milliseconds.toFixed(1)} ms → **${defaultEncoder.singleQuery.p50Milliseconds.toFixed(1)} / ${defaultEncoder.singleQuery.p95Milliseconds.toFixed(1)} ms**`,
+        `p50 ≤ ${targets.singleQueryP50Milliseconds} ms`,
       ],
       [
         '`personalize()` warm p50 / p95, 1k items',
-        milliseconds(1_000),
+        latency(1_000),
         `p50 ≤ ${targets.personalizeP50MillisecondsAt1k} ms`,
       ],
-      ['`personalize()` warm p50 / p95, 10k items', milliseconds(10_000), ''],
+      ['`personalize()` warm p50 / p95, 10k items', latency(10_000), ''],
       [
         '`personalize()` warm p50 / p95, 100k items',
-        milliseconds(100_000),
+        latency(100_000),
         `p50 ≤ ${targets.personalizeP50MillisecondsAt100k} ms`,
       ],
       ...[300, 2_000].map((budget) => {
@@ -176,9 +245,19 @@ function benchTable(): string {
         ];
       }),
       [
-        'memory of a 100k-item user (store + index)',
-        `${Math.round(latency(100_000).memoryMegabytes)} MB`,
+        `memory of a ${largest(bench.personalize.results).items.toLocaleString('en-US')}-item user: live (store + index) / its index`,
+        `${Math.round(largest(bench.personalizeBefore.results).liveMegabytes)} / ${Math.round(largest(bench.personalizeBefore.results).indexMegabytes)} MB → **${Math.round(largest(bench.personalize.results).liveMegabytes)} / ${Math.round(largest(bench.personalize.results).indexMegabytes)} MB**`,
+        `≤ ${targets.userMegabytesAt100k} MB`,
+      ],
+      [
+        'same, resident memory growth (includes V8 heap kept after GC)',
+        `${Math.round(largest(bench.personalizeBefore.results).memoryMegabytes)} MB → ${Math.round(largest(bench.personalize.results).memoryMegabytes)} MB`,
         '',
+      ],
+      [
+        'cold start: new process to first vector (compiled, graph cached)',
+        `**${Math.round(compiledStart.firstVectorMilliseconds)} ms**`,
+        `≤ ${targets.coldStartMilliseconds} ms`,
       ],
       [
         'local ONNX time to first token, second query of a user (prefix reuse)',
@@ -187,6 +266,53 @@ function benchTable(): string {
       ],
     ],
   )}`;
+}
+
+function encoderTable(): string {
+  const bench = benchResults();
+  const fixed2 = (value: number) => value.toFixed(2);
+  const throughput = table(
+    [
+      'encoder',
+      'id',
+      'items/s, 5–60 words',
+      'items/s, 5–12 words',
+      'items per CPU-second, 5–60 words',
+      'one query p50 / p95',
+    ],
+    bench.encoders.results.map((entry) => [
+      entry.name,
+      `\`${entry.id}\``,
+      `${Math.round(entry.chatTexts.itemsPerSecond)}`,
+      `${Math.round(entry.shortTexts.itemsPerSecond)}`,
+      `${Math.round(entry.chatTexts.itemsPerCpuSecond)}`,
+      `${fixed2(entry.singleQuery.p50Milliseconds)} / ${fixed2(entry.singleQuery.p95Milliseconds)} ms`,
+    ]),
+  );
+  const starts = table(
+    ['new process', 'code', 'to first vector', 'of it converting', 'RSS after 1,000 texts'],
+    [...bench.coldStart.cached, bench.coldStart.firstConversion].map((entry) => [
+      entry === bench.coldStart.firstConversion ? `${entry.name}, first-ever (empty cache)` : entry.name,
+      entry.code,
+      `${Math.round(entry.firstVectorMilliseconds)} ms`,
+      entry.convertMilliseconds > 0 ? `${Math.round(entry.convertMilliseconds)} ms` : '–',
+      `${Math.round(entry.rssAfterThousandTextsMegabytes)} MB`,
+    ]),
+  );
+  const agreement =
+    bench.agreement.results.length === 0
+      ? 'Agreement with TF.js: not measured in this run (`--quick`).'
+      : table(
+          ['vs TF.js, cosine on 1,000 varied texts', 'id', 'minimum', '1st percentile', 'median'],
+          bench.agreement.results.map((entry) => [
+            entry.name,
+            `\`${entry.id}\``,
+            entry.minimum.toFixed(7),
+            entry.percentile1.toFixed(7),
+            entry.median.toFixed(7),
+          ]),
+        );
+  return `${benchIntro(bench)}, runs interleaved:\n\n${throughput}\n\n${starts}\n\n${agreement}`;
 }
 
 function reportSections(): string {
@@ -257,10 +383,14 @@ function sweepTable(file: string): string {
 
 const blocks: Record<string, Record<string, () => string>> = {
   'README.md': { personabench: personaBenchTable, persona: personaTable, bench: benchTable },
+  'packages/encoder-use/README.md': { encoders: encoderTable },
   'packages/evals/README.md': { report: reportSections },
   'packages/core/README.md': {
     sweep: () => sweepTable('personabench-sweep-community-0.json'),
     'sweep-turns': () => sweepTable('personabench-sweep-community-0-turns.json'),
+  },
+  'packages/server/README.md': {
+    'server-bench': () => serverBenchTable(resultNamed('server-bench.json') as ServerBenchResult),
   },
 };
 

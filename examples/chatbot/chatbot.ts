@@ -7,8 +7,14 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { createAnthropicAdapter } from '@userplug/anthropic';
-import { type Persona, type Personalizer, readHistoryFile, UserplugError } from '@userplug/core';
-import type { HostedAdapter, HostedMessage } from '@userplug/core/internal';
+import {
+  type ConversationMessage,
+  type ModelAdapter,
+  type Persona,
+  type Personalizer,
+  readHistoryFile,
+  UserplugError,
+} from '@userplug/core';
 import { createOpenAIAdapter } from '@userplug/openai';
 
 /** Options of {@link runChatbot}. */
@@ -40,7 +46,7 @@ const recentTurnLimit = 3;
 const help =
   'Commands: /persona shows the persona of the last answer, /forget erases your history, /quit leaves.';
 
-function createAdapter(options: ChatbotOptions): HostedAdapter | undefined {
+function createAdapter(options: ChatbotOptions): ModelAdapter | undefined {
   const { env } = options;
   const choice =
     env.USERPLUG_CHAT_PROVIDER ??
@@ -90,7 +96,7 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
       const ingested = await adapter.personalizer.ingest(userId, await readHistoryFile(options.historyPath));
       write(`Loaded ${ingested.received} history items for "${userId}".\n`);
     }
-    write(`Chatting with ${adapter.model} as "${userId}". ${help}\n`);
+    write(`Chatting with ${adapter.modelId} as "${userId}". ${help}\n`);
     const lines = createInterface({
       input: options.input,
       terminal: false,
@@ -99,7 +105,7 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
     let lastPersona: Persona | undefined;
     let turn = 0;
     // The last few turns go to the model as they were said; older ones reach it only through the persona.
-    const recentTurns: HostedMessage[] = [];
+    const recentTurns: ConversationMessage[] = [];
     write('you> ');
     for await (const raw of lines) {
       const line = raw.trim();
@@ -124,7 +130,7 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
       try {
         for await (const chunk of adapter.stream({ userId, prompt: line, messages: recentTurns })) {
           if (chunk.type === 'persona') lastPersona = chunk.persona;
-          if (chunk.type === 'text') {
+          if (chunk.type === 'text-delta') {
             answer += chunk.text;
             write(chunk.text);
           }
@@ -133,7 +139,7 @@ export async function runChatbot(options: ChatbotOptions): Promise<number> {
             const cost = usage.costUsd === undefined ? 'cost unknown' : `$${usage.costUsd.toFixed(6)}`;
             write(
               `\n     [persona ${usage.personaTokens}/${usage.budget} tokens, ` +
-                `${chunk.persona.evidence.length} quoted items, cached ${usage.cachedTokens ?? 0} of ${usage.promptTokens ?? '?'} input tokens, ${cost}]\n`,
+                `${chunk.persona.evidence.length} quoted items, cached ${usage.cachedInputTokens ?? 0} of ${usage.inputTokens ?? '?'} input tokens, ${cost}]\n`,
             );
           }
         }

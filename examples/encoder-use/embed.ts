@@ -1,4 +1,5 @@
 // Embeds three sentences with the offline default encoder and prints their cosine similarities.
+// The first run converts the USE-lite TF.js weights to an ONNX graph once and caches it (about a second).
 // Run: node --conditions=@userplug/source --import tsx examples/encoder-use/embed.ts
 import { createUseEncoder } from '@userplug/encoder-use';
 
@@ -8,9 +9,12 @@ const sentences = [
   'The quarterly tax report is due on Friday',
 ];
 
-const encoder = createUseEncoder({ threads: 1 });
+const encoder = createUseEncoder();
 try {
   const vectors = await encoder.encode(sentences);
+  console.log(
+    `${encoder.id} on ${encoder.runtime}, graph ${encoder.model?.fromCache ? 'from the cache' : 'converted now'}`,
+  );
   // Vectors are unit length, so the dot product is the cosine.
   const cosine = (a: Float32Array, b: Float32Array) =>
     a.reduce((sum, value, index) => sum + value * b[index]!, 0);

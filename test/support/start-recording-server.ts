@@ -7,6 +7,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** True once the client closed the connection before the answer was complete (an aborted request). */
+  closedByClient: boolean;
 }
 
 /** A running recording server. */
@@ -38,7 +40,11 @@ export async function startRecordingServer(
         path: incoming.url ?? '',
         headers: incoming.headers,
         body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        closedByClient: false,
       };
+      response.on('close', () => {
+        if (!response.writableEnded) recorded.closedByClient = true;
+      });
       requests.push(recorded);
       answer(recorded, response, requests);
     });

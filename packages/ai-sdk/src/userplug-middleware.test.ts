@@ -9,7 +9,7 @@ import {
 import { generateText, jsonSchema, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { userplugMiddleware } from './userplug-middleware.js';
+import { toAiSdkWarning, userplugMiddleware } from './userplug-middleware.js';
 
 // The AI SDK logs warnings to the console by default; the tests read them from the results.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
@@ -226,7 +226,7 @@ describe('userplugMiddleware', () => {
       {
         type: 'other',
         message:
-          'userplug: no persona for user "ana" on this turn, the call went on without one: encoder failed to load',
+          'userplug persona-unavailable: no persona for user "ana" on this turn, the call went on without one: encoder failed to load',
       },
     ]);
   });
@@ -262,13 +262,152 @@ describe('userplugMiddleware', () => {
     const warnings = await empty.warnings;
     expect(warnings).toHaveLength(1);
     expect(warnings![0]).toMatchObject({ type: 'other' });
-    expect((warnings![0] as { message: string }).message).toContain('userplug: empty-history');
+    expect((warnings![0] as { message: string }).message).toContain('userplug empty-history: User "nobody"');
   });
 
-  it('rejects a missing personalizer or user id with the fix', () => {
+  it('rejects a missing personalizer or an empty user id with the fix', () => {
     expect(() =>
       userplugMiddleware({ personalizer: undefined as unknown as Personalizer, userId: 'ana' }),
     ).toThrow('Pass `personalizer: createPersonalizer()`');
-    expect(() => userplugMiddleware({ personalizer, userId: '' })).toThrow('Pass `userId`');
+    expect(() => userplugMiddleware({ personalizer, userId: '' })).toThrow(
+      'to name the user per call with `providerOptions.userplug.userId`',
+    );
+  });
+
+  it('serves every user from one wrapped model, taking the user (and budget) from each call', async () => {
+    await personalizer.ingest('bo', [
+      { id: 'b1', kind: 'post', text: 'Restoring an old sailboat on the lake every weekend' },
+      { id: 'b2', kind: 'review', text: 'Sturdy marine varnish, easy to apply', rating: 5 },
+    ]);
+    const mock = new MockLanguageModelV4({ doGenerate: answer('ok') });
+    const spy = vi.spyOn(personalizer, 'personalize');
+    try {
+      const model = wrapLanguageModel({ model: mock, middleware: userplugMiddleware({ personalizer }) });
+      for (const [userId, budget] of [
+        ['ana', 220],
+        ['bo', 180],
+      ] as const) {
+        await generateText({
+          model,
+          prompt: 'Plans for Saturday?',
+          providerOptions: { userplug: { userId, budget }, openai: { user: 'kept' } },
+        });
+      }
+      expect(spy.mock.calls.map(([request]) => [request.userId, request.budget])).toEqual([
+        ['ana', 220],
+        ['bo', 180],
+      ]);
+      const [anaCall, boCall] = mock.doGenerateCalls;
+      expect(systemTexts(anaCall!.prompt).join('')).not.toContain('sailboat');
+      expect(systemTexts(boCall!.prompt).join('')).toContain('sailboat');
+      // The model sees its own options, not userplug's.
+      expect(anaCall!.providerOptions).toEqual({ openai: { user: 'kept' } });
+
+      const anonymous = await generateText({ model, prompt: 'Plans for Saturday?' });
+      expect(systemTexts(mock.doGenerateCalls[2]!.prompt)).toEqual([]);
+      expect(anonymous.warnings).toEqual([
+        {
+          type: 'other',
+          message:
+            'userplug persona-unavailable: the call named no user, so no persona was added. Pass `providerOptions: { userplug: { userId } }` or the `userId` setting.',
+        },
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("reuses on a tool step the persona of that user's turn, never another user's", async () => {
+    await personalizer.ingest('cy', [
+      { id: 'c1', kind: 'post', text: 'Collecting vintage typewriters and fountain pens' },
+    ]);
+    const step: LanguageModelV4GenerateResult = {
+      content: [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'weather', input: '{"city":"Oslo"}' }],
+      finishReason: { unified: 'tool-calls', raw: 'tool_use' },
+      usage,
+      warnings: [],
+    };
+    const mock = new MockLanguageModelV4({ doGenerate: [step, step, answer('A'), answer('B')] });
+    const model = wrapLanguageModel({ model: mock, middleware: userplugMiddleware({ personalizer }) });
+    // Both users ask the same words at once; their tool steps run only after both turns were personalized.
+    let started = 0;
+    let bothStarted!: () => void;
+    const barrier = new Promise<void>((resolve) => {
+      bothStarted = resolve;
+    });
+    const run = (userId: string) =>
+      generateText({
+        model,
+        prompt: 'What should I do in Oslo?',
+        stopWhen: stepCountIs(3),
+        providerOptions: { userplug: { userId } },
+        tools: {
+          weather: tool({
+            inputSchema: jsonSchema<{ city: string }>({
+              type: 'object',
+              properties: { city: { type: 'string' } },
+            }),
+            execute: async () => {
+              if (++started === 2) bothStarted();
+              await barrier;
+              return `Cold, for ${userId}`;
+            },
+          }),
+        },
+      });
+    await Promise.all([run('ana'), run('cy')]);
+    const toolStepOf = (userId: string) =>
+      mock.doGenerateCalls.find((call) => JSON.stringify(call.prompt).includes(`Cold, for ${userId}`))!;
+    const [firstTurn, secondTurn] = mock.doGenerateCalls.slice(0, 2).map((call) => systemTexts(call.prompt));
+    const cyTurn = [firstTurn, secondTurn].find((texts) => texts!.join('').includes('typewriters'))!;
+    const anaTurn = [firstTurn, secondTurn].find((texts) => texts !== cyTurn)!;
+    expect(anaTurn.join('')).not.toContain('typewriters');
+    expect(systemTexts(toolStepOf('ana').prompt)).toEqual(anaTurn);
+    expect(systemTexts(toolStepOf('cy').prompt)).toEqual(cyTurn);
+  });
+
+  it('forwards the abort signal into personalize and rejects without calling the model', async () => {
+    const mock = new MockLanguageModelV4({ doGenerate: answer('never') });
+    const controller = new AbortController();
+    const seen: Array<AbortSignal | undefined> = [];
+    const slow: Personalizer = {
+      ...personalizer,
+      personalize: async (request) => {
+        seen.push(request.signal);
+        controller.abort();
+        return personalizer.personalize(request);
+      },
+    };
+    const model = wrapLanguageModel({
+      model: mock,
+      middleware: userplugMiddleware({ personalizer: slow, userId: 'ana' }),
+    });
+    const error = await generateText({
+      model,
+      prompt: 'Hello',
+      abortSignal: controller.signal,
+      maxRetries: 0,
+    }).catch((caught) => caught);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.aborted).toBe(true);
+    expect(error.name).toMatch(/AbortError$/);
+    expect(mock.doGenerateCalls).toHaveLength(0);
+  });
+
+  it('maps typed warnings to the AI SDK kinds', () => {
+    expect(toAiSdkWarning({ type: 'unsupported-setting', setting: 'topK', message: 'no topK' })).toEqual({
+      type: 'unsupported',
+      feature: 'topK',
+      details: 'userplug: no topK',
+    });
+    expect(toAiSdkWarning({ type: 'compatibility', feature: 'count-tokens', message: 'estimated' })).toEqual({
+      type: 'compatibility',
+      feature: 'count-tokens',
+      details: 'userplug: estimated',
+    });
+    expect(toAiSdkWarning({ type: 'persona-truncated', message: 'cut' })).toEqual({
+      type: 'other',
+      message: 'userplug persona-truncated: cut',
+    });
   });
 });

@@ -1,3 +1,5 @@
+import { findModelPrice } from '@userplug/provider-utils';
+
 /** Prices of one Claude model, in US dollars per million tokens. */
 export interface AnthropicModelPrice {
   /** Uncached input tokens. */
@@ -5,7 +7,7 @@ export interface AnthropicModelPrice {
   /** Input tokens written to the prompt cache with the default 5-minute lifetime. */
   cacheWrite: number;
   /** Input tokens read from the prompt cache. */
-  cacheRead: number;
+  cachedInput: number;
   /** Output tokens. */
   output: number;
 }
@@ -17,27 +19,27 @@ export interface AnthropicModelPrice {
  * Pass `prices` to the adapter to correct or extend the table.
  */
 export const anthropicPrices: Readonly<Record<string, AnthropicModelPrice>> = {
-  'claude-fable-5-1': { input: 10, cacheWrite: 12.5, cacheRead: 0.25, output: 50 },
-  'claude-fable-5': { input: 10, cacheWrite: 12.5, cacheRead: 1, output: 50 },
-  'claude-opus-5-5': { input: 4, cacheWrite: 5, cacheRead: 0.2, output: 20 },
-  'claude-opus-5': { input: 5, cacheWrite: 6.25, cacheRead: 0.5, output: 25 },
-  'claude-opus-4-8': { input: 5, cacheWrite: 6.25, cacheRead: 0.5, output: 25 },
-  'claude-opus-4-7': { input: 5, cacheWrite: 6.25, cacheRead: 0.5, output: 25 },
-  'claude-opus-4-6': { input: 5, cacheWrite: 6.25, cacheRead: 0.5, output: 25 },
-  'claude-opus-4-5': { input: 5, cacheWrite: 6.25, cacheRead: 0.5, output: 25 },
-  'claude-opus-4-1': { input: 15, cacheWrite: 18.75, cacheRead: 1.5, output: 75 },
-  'claude-opus-4-0': { input: 15, cacheWrite: 18.75, cacheRead: 1.5, output: 75 },
-  'claude-opus-4': { input: 15, cacheWrite: 18.75, cacheRead: 1.5, output: 75 },
-  'claude-sonnet-5-5': { input: 2, cacheWrite: 2.5, cacheRead: 0.1, output: 10 },
-  'claude-sonnet-5': { input: 2, cacheWrite: 2.5, cacheRead: 0.2, output: 10 },
-  'claude-sonnet-4-6': { input: 3, cacheWrite: 3.75, cacheRead: 0.3, output: 15 },
-  'claude-sonnet-4-5': { input: 3, cacheWrite: 3.75, cacheRead: 0.3, output: 15 },
-  'claude-sonnet-4-0': { input: 3, cacheWrite: 3.75, cacheRead: 0.3, output: 15 },
-  'claude-sonnet-4': { input: 3, cacheWrite: 3.75, cacheRead: 0.3, output: 15 },
-  'claude-3-7-sonnet': { input: 3, cacheWrite: 3.75, cacheRead: 0.3, output: 15 },
-  'claude-haiku-4-5': { input: 1, cacheWrite: 1.25, cacheRead: 0.1, output: 5 },
-  'claude-3-5-haiku': { input: 0.8, cacheWrite: 1, cacheRead: 0.08, output: 4 },
-  'claude-3-haiku': { input: 0.25, cacheWrite: 0.3, cacheRead: 0.03, output: 1.25 },
+  'claude-fable-5-1': { input: 10, cacheWrite: 12.5, cachedInput: 0.25, output: 50 },
+  'claude-fable-5': { input: 10, cacheWrite: 12.5, cachedInput: 1, output: 50 },
+  'claude-opus-5-5': { input: 4, cacheWrite: 5, cachedInput: 0.2, output: 20 },
+  'claude-opus-5': { input: 5, cacheWrite: 6.25, cachedInput: 0.5, output: 25 },
+  'claude-opus-4-8': { input: 5, cacheWrite: 6.25, cachedInput: 0.5, output: 25 },
+  'claude-opus-4-7': { input: 5, cacheWrite: 6.25, cachedInput: 0.5, output: 25 },
+  'claude-opus-4-6': { input: 5, cacheWrite: 6.25, cachedInput: 0.5, output: 25 },
+  'claude-opus-4-5': { input: 5, cacheWrite: 6.25, cachedInput: 0.5, output: 25 },
+  'claude-opus-4-1': { input: 15, cacheWrite: 18.75, cachedInput: 1.5, output: 75 },
+  'claude-opus-4-0': { input: 15, cacheWrite: 18.75, cachedInput: 1.5, output: 75 },
+  'claude-opus-4': { input: 15, cacheWrite: 18.75, cachedInput: 1.5, output: 75 },
+  'claude-sonnet-5-5': { input: 2, cacheWrite: 2.5, cachedInput: 0.1, output: 10 },
+  'claude-sonnet-5': { input: 2, cacheWrite: 2.5, cachedInput: 0.2, output: 10 },
+  'claude-sonnet-4-6': { input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 },
+  'claude-sonnet-4-5': { input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 },
+  'claude-sonnet-4-0': { input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 },
+  'claude-sonnet-4': { input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 },
+  'claude-3-7-sonnet': { input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 },
+  'claude-haiku-4-5': { input: 1, cacheWrite: 1.25, cachedInput: 0.1, output: 5 },
+  'claude-3-5-haiku': { input: 0.8, cacheWrite: 1, cachedInput: 0.08, output: 4 },
+  'claude-3-haiku': { input: 0.25, cacheWrite: 0.3, cachedInput: 0.03, output: 1.25 },
 };
 
 /** The price of a model: exact id, or the id without its `-YYYYMMDD` snapshot date or `-latest`. */
@@ -45,19 +47,5 @@ export function findAnthropicPrice(
   model: string,
   prices: Readonly<Record<string, AnthropicModelPrice>> = anthropicPrices,
 ): AnthropicModelPrice | undefined {
-  return prices[model] ?? prices[model.replace(/-(\d{8}|latest)$/, '')];
-}
-
-/** Cost in US dollars; Anthropic reports uncached input, cache writes and cache reads apart. */
-export function anthropicCost(
-  price: AnthropicModelPrice,
-  usage: { inputTokens: number; cacheWriteTokens: number; cacheReadTokens: number; outputTokens: number },
-): number {
-  return (
-    (usage.inputTokens * price.input +
-      usage.cacheWriteTokens * price.cacheWrite +
-      usage.cacheReadTokens * price.cacheRead +
-      usage.outputTokens * price.output) /
-    1_000_000
-  );
+  return findModelPrice(model, prices, /-(\d{8}|latest)$/);
 }

@@ -44,8 +44,8 @@ describe('createAnthropicAdapter against the real Anthropic API', () => {
       history,
       prompt: 'Name one dish I could cook.',
     })) {
-      if (chunk.type === 'text') text += chunk.text;
-      if (chunk.type === 'finish') expect(chunk.usage.completionTokens).toBeGreaterThan(0);
+      if (chunk.type === 'text-delta') text += chunk.text;
+      if (chunk.type === 'finish') expect(chunk.usage.outputTokens).toBeGreaterThan(0);
     }
     expect(text.length).toBeGreaterThan(0);
   });

@@ -1,22 +1,42 @@
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import Anthropic from '@anthropic-ai/sdk';
 import {
+  AbortError,
+  AuthenticationError,
+  BadRequestError,
   createEstimatingTokenCounter,
   createHashingEncoder,
   createPersonalizer,
   createTiktokenCounter,
+  type GenerateRequest,
   type HistoryItemInput,
   InvalidArgumentError,
+  NotFoundError,
+  OverloadedError,
+  PermissionDeniedError,
   type Persona,
+  RateLimitError,
   readHistoryFile,
   type TokenCounter,
 } from '@userplug/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  abortingEncoder,
+  abortOnceSent,
+  collectStream,
+  expectFailure,
+  rejectionOf,
+  streamUntilFailure,
+  withoutEnvironmentVariable,
+} from '../../../test/support/model-adapter-checks.js';
+import { holdEvents } from '../../../test/support/send-wire-response.js';
+import {
   closeRecordingServers,
   type RecordedRequest,
   startRecordingServer,
 } from '../../../test/support/start-recording-server.js';
+import { anthropicFinishReason } from './anthropic-messages.js';
 import { createAnthropicAdapter } from './create-anthropic-adapter.js';
 
 // The default personalizer's embedded encoder is replaced by the model-free one: the tests are about the adapter.
@@ -180,7 +200,7 @@ describe('createAnthropicAdapter', () => {
     const [request] = server.messageRequests();
     // This SDK version sends the key as a bearer token.
     expect(request!.headers.authorization).toBe('Bearer sk-ant-test');
-    expect(request!.headers['anthropic-version']).toBeDefined();
+    expect(request!.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(request!.body).toEqual({
       model: 'claude-sonnet-4-6',
       max_tokens: 1024,
@@ -216,9 +236,10 @@ describe('createAnthropicAdapter', () => {
       personaTokens: expectedPersonaTokens,
       personaTokenizer: 'anthropic-count-tokens',
       budget: 250,
-      promptTokens: 430,
-      completionTokens: 12,
-      cachedTokens: 0,
+      inputTokens: 430,
+      outputTokens: 12,
+      totalTokens: 442,
+      cachedInputTokens: 0,
       cacheWriteTokens: 400,
       // claude-sonnet-4-6: 30 × $3 + 400 cache writes × $3.75 + 12 × $15, per million.
       costUsd: (30 * 3 + 400 * 3.75 + 12 * 15) / 1_000_000,
@@ -227,8 +248,13 @@ describe('createAnthropicAdapter', () => {
     // Filling the budget by the API's count: the estimate alone would leave about a third unused.
     expect(result.usage.personaTokens).toBeGreaterThan(0.8 * 250);
     expect(result.text).toBe('Go hiking.');
-    expect(result.finishReason).toBe('end_turn');
-    expect(result.warnings).toEqual([]);
+    expect(result).toMatchObject({
+      finishReason: 'stop',
+      rawFinishReason: 'end_turn',
+      toolCalls: [],
+      response: { id: 'msg_1', modelId: 'claude-sonnet-4-6' },
+      warnings: [],
+    });
   });
 
   it('sends earlier turns before the prompt, after the cached system blocks', async () => {
@@ -281,7 +307,7 @@ describe('createAnthropicAdapter', () => {
     expect(secondSystem![1]).toEqual(firstSystem![1]);
     expect(second.persona.stableText).toBe(first.persona.stableText);
     expect(secondSystem![2]!.text).not.toBe(firstSystem![2]!.text);
-    expect(second.usage).toMatchObject({ cachedTokens: 380, cacheWriteTokens: 0, promptTokens: 420 });
+    expect(second.usage).toMatchObject({ cachedInputTokens: 380, cacheWriteTokens: 0, inputTokens: 420 });
     // claude-haiku-4-5 (date suffix dropped): 40 × $1 + 380 reads × $0.10 + 3 × $5, per million.
     expect(second.usage.costUsd).toBeCloseTo((40 * 1 + 380 * 0.1 + 3 * 5) / 1_000_000, 15);
   });
@@ -350,10 +376,9 @@ describe('createAnthropicAdapter', () => {
     });
     const first = await adapter.generate({ userId: 'ana', history, prompt: 'Weekend?' });
     // 200 estimated tokens hold the profile but no quote: the persona says so.
-    expect(first.warnings.map((warning) => warning.type)).toEqual([
-      'persona-truncated',
-      'token-count-unavailable',
-    ]);
+    expect(first.warnings.map((warning) => warning.type)).toEqual(['persona-truncated', 'compatibility']);
+    expect(first.warnings[1]).toMatchObject({ feature: 'count-tokens' });
+    expect(first.warnings[1]!.message).toContain("Anthropic's token counting failed (Anthropic answered 404");
     expect(first.usage.personaTokenizer).toMatch(/^estimate\(/);
     expect(first.usage.personaTokens).toBeLessThanOrEqual(200);
     const countsAfterFirst = server.countRequests().length;
@@ -398,8 +423,14 @@ describe('createAnthropicAdapter', () => {
     const chunks = [];
     for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?' }))
       chunks.push(item);
-    expect(chunks.map((item) => item.type)).toEqual(['persona', 'text', 'text', 'text', 'finish']);
-    expect(chunks.filter((item) => item.type === 'text').map((item) => item.text)).toEqual([
+    expect(chunks.map((item) => item.type)).toEqual([
+      'persona',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'finish',
+    ]);
+    expect(chunks.flatMap((item) => (item.type === 'text-delta' ? [item.text] : []))).toEqual([
       'Try the ',
       'canyon trail',
       ' this weekend.',
@@ -418,16 +449,179 @@ describe('createAnthropicAdapter', () => {
     const last = chunks.at(-1)!;
     if (last.type !== 'finish') throw new Error('expected finish last');
     expect(last.text).toBe('Try the canyon trail this weekend.');
-    expect(last.finishReason).toBe('end_turn');
+    expect(last).toMatchObject({
+      finishReason: 'stop',
+      rawFinishReason: 'end_turn',
+      response: { id: 'msg_2', modelId: 'claude-sonnet-4-6' },
+    });
     expect(last.usage).toMatchObject({
-      promptTokens: 435,
-      completionTokens: 9,
-      cachedTokens: 410,
+      inputTokens: 435,
+      outputTokens: 9,
+      cachedInputTokens: 410,
       cacheWriteTokens: 0,
     });
   });
 
-  it('honours retry-after on a 429 through the SDK, then succeeds', async () => {
+  function adapterFor(baseURL: string, settings: Partial<Parameters<typeof createAnthropicAdapter>[0]> = {}) {
+    return createAnthropicAdapter({
+      apiKey: 'sk-ant-test',
+      baseURL,
+      model: 'claude-sonnet-4-6',
+      countTokens: false,
+      personalizer: createPersonalizer({ encoder: createHashingEncoder(), tokenCounter: o200k }),
+      ...settings,
+    });
+  }
+
+  it('maps every request field to its Messages name, and passes providerOptions.anthropic through', async () => {
+    const server = await startServer((_request, response) =>
+      sendJson(response, 200, message('{"city":"Lyon"}')),
+    );
+    const adapter = adapterFor(server.baseURL, {
+      system: 'Adapter-wide instructions.',
+      maxOutputTokens: 500,
+    });
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    const weather = { name: 'weather', description: 'Weather for a city', inputSchema: { type: 'object' } };
+    const request: GenerateRequest = {
+      userId: 'newcomer',
+      prompt: 'Where should I go?',
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello!' },
+      ],
+      system: 'Answer in JSON.',
+      maxOutputTokens: 64,
+      temperature: 0.2,
+      topP: 0.9,
+      topK: 40,
+      stop: 'END',
+      seed: 7,
+      tools: [weather],
+      toolChoice: 'required',
+      responseFormat: { type: 'json', schema, name: 'trip' },
+      providerOptions: { anthropic: { thinking: { type: 'disabled' }, top_k: 20 }, openai: { seed: 1 } },
+    };
+    const result = await adapter.generate(request);
+    expect(server.messageRequests()[0]!.body).toEqual({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      system: [{ type: 'text', text: 'Answer in JSON.' }],
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello!' },
+        { role: 'user', content: 'Where should I go?' },
+      ],
+      temperature: 0.2,
+      top_p: 0.9,
+      // providerOptions.anthropic wins over the mapped field.
+      top_k: 20,
+      stop_sequences: ['END'],
+      tools: [{ name: 'weather', description: 'Weather for a city', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'any' },
+      output_config: { format: { type: 'json_schema', schema } },
+      thinking: { type: 'disabled' },
+    });
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ type: 'empty-history' }),
+      {
+        type: 'unsupported-setting',
+        setting: 'seed',
+        message: 'Anthropic does not support `seed`; the call went on without it.',
+      },
+    ]);
+
+    const plain = await adapter.generate({
+      userId: 'newcomer',
+      prompt: 'JSON without a schema',
+      tools: [weather],
+      toolChoice: { type: 'tool', toolName: 'weather' },
+      responseFormat: { type: 'json' },
+    });
+    const body = server.messageRequests()[1]!.body;
+    expect(body).toMatchObject({
+      max_tokens: 500,
+      system: [{ type: 'text', text: 'Adapter-wide instructions.' }],
+      tool_choice: { type: 'tool', name: 'weather' },
+    });
+    expect(body).not.toHaveProperty('output_config');
+    expect(plain.warnings.at(-1)).toMatchObject({ type: 'unsupported-setting', setting: 'responseFormat' });
+    await adapter.generate({ userId: 'newcomer', prompt: 'No tools', tools: [weather], toolChoice: 'none' });
+    expect(server.messageRequests()[2]!.body.tool_choice).toEqual({ type: 'none' });
+  });
+
+  it('returns tool calls, whole and streamed, and maps stop reasons keeping the raw one', async () => {
+    const toolUse = { type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Lyon' } };
+    const server = await startServer((_request, response, index) => {
+      if (index === 0) {
+        sendJson(response, 200, {
+          ...message('Let me check.'),
+          content: [{ type: 'text', text: 'Let me check.' }, toolUse],
+          stop_reason: 'tool_use',
+        });
+        return;
+      }
+      sendEvents(response, [
+        messageStart,
+        [
+          'content_block_start',
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        ],
+        textDelta('Checking.'),
+        ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+        [
+          'content_block_start',
+          { type: 'content_block_start', index: 1, content_block: { ...toolUse, input: {} } },
+        ],
+        [
+          'content_block_delta',
+          {
+            type: 'content_block_delta',
+            index: 1,
+            delta: { type: 'input_json_delta', partial_json: '{"city":' },
+          },
+        ],
+        [
+          'content_block_delta',
+          {
+            type: 'content_block_delta',
+            index: 1,
+            delta: { type: 'input_json_delta', partial_json: ' "Lyon"}' },
+          },
+        ],
+        ['content_block_stop', { type: 'content_block_stop', index: 1 }],
+        [
+          'message_delta',
+          { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 30 } },
+        ],
+        ['message_stop', { type: 'message_stop' }],
+      ]);
+    });
+    const adapter = adapterFor(server.baseURL);
+    const tools = [{ name: 'weather', inputSchema: { type: 'object' } }];
+    const whole = await adapter.generate({ userId: 'newcomer', prompt: 'Weather?', tools });
+    const call = { toolCallId: 'toolu_1', toolName: 'weather', input: '{"city":"Lyon"}' };
+    expect(whole).toMatchObject({
+      text: 'Let me check.',
+      toolCalls: [call],
+      finishReason: 'tool-calls',
+      rawFinishReason: 'tool_use',
+    });
+    const parts = await collectStream(adapter.stream({ userId: 'newcomer', prompt: 'Weather?', tools }));
+    expect(parts.map((part) => part.type)).toEqual(['persona', 'text-delta', 'tool-call', 'finish']);
+    expect(parts[2]).toEqual({ type: 'tool-call', ...call, input: '{"city": "Lyon"}' });
+    expect(parts[3]).toMatchObject({
+      toolCalls: [{ ...call, input: '{"city": "Lyon"}' }],
+      finishReason: 'tool-calls',
+    });
+    expect(
+      ['end_turn', 'stop_sequence', 'max_tokens', 'tool_use', 'refusal', 'pause_turn', undefined].map(
+        anthropicFinishReason,
+      ),
+    ).toEqual(['stop', 'stop', 'length', 'tool-calls', 'content-filter', 'other', 'other']);
+  });
+
+  it('lets the SDK alone retry, as often as maxRetries says', async () => {
     const server = await startServer((_request, response, index) => {
       if (index === 0) {
         sendJson(
@@ -437,30 +631,23 @@ describe('createAnthropicAdapter', () => {
             type: 'error',
             error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' },
           },
-          { 'retry-after': '1' },
+          // The Anthropic SDK honours a positive wait only: 1 ms keeps the test from sleeping.
+          { 'retry-after-ms': '1' },
         );
       } else {
         sendJson(response, 200, message('after the wait'));
       }
     });
-    const adapter = createAnthropicAdapter({
-      apiKey: 'sk-ant-test',
-      baseURL: server.baseURL,
-      model: 'claude-sonnet-4-6',
-      personalizer: await estimatingPersonalizer(),
-      countTokens: false,
-      maxRetries: 2,
+    const result = await adapterFor(server.baseURL, { maxRetries: 2 }).generate({
+      userId: 'ana',
+      history,
+      prompt: 'Hi',
     });
-    const started = performance.now();
-    const result = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(result.text).toBe('after the wait');
     expect(server.messageRequests()).toHaveLength(2);
     expect(server.messageRequests()[1]!.body).toEqual(server.messageRequests()[0]!.body);
-  });
 
-  it('gives up after maxRetries on overload with a retryable ProviderError and the request id', async () => {
-    const server = await startServer((_request, response) =>
+    const failing = await startServer((_request, response) =>
       sendJson(
         response,
         529,
@@ -468,69 +655,55 @@ describe('createAnthropicAdapter', () => {
         { 'request-id': 'req_529', 'retry-after-ms': '1' },
       ),
     );
-    const adapter = createAnthropicAdapter({
-      apiKey: 'sk-ant-test',
-      baseURL: server.baseURL,
-      model: 'claude-sonnet-4-6',
-      personalizer: await estimatingPersonalizer(),
-      countTokens: false,
-      maxRetries: 1,
-    });
-    const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
-    expect(server.messageRequests()).toHaveLength(2);
+    const error = await rejectionOf(
+      adapterFor(failing.baseURL, { maxRetries: 3 }).generate({ userId: 'ana', prompt: 'Hi' }),
+    );
+    expect(failing.messageRequests()).toHaveLength(4);
+    expect(OverloadedError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({
-      name: 'UserplugProviderError',
       provider: 'anthropic',
       status: 529,
       requestId: 'req_529',
-      retryable: true,
+      isRetryable: true,
     });
-    expect(error.message).toContain('overloaded after 1 retry');
+    expect(error.message).toContain('overloaded after 3 retries');
   });
 
-  it('retries 500s exactly maxRetries times and never retries a bad key', async () => {
-    const server = await startServer((_request, response) =>
-      sendJson(
-        response,
-        500,
-        { type: 'error', error: { type: 'api_error', message: 'Internal error' } },
-        { 'retry-after-ms': '1' },
-      ),
-    );
-    const adapter = createAnthropicAdapter({
-      apiKey: 'sk-ant-test',
-      baseURL: server.baseURL,
-      model: 'claude-sonnet-4-6',
-      personalizer: await estimatingPersonalizer(),
-      countTokens: false,
-      maxRetries: 3,
-    });
-    await expect(adapter.generate({ userId: 'ana', history, prompt: 'Hi' })).rejects.toMatchObject({
-      status: 500,
-      retryable: true,
-    });
-    expect(server.messageRequests()).toHaveLength(4);
+  it.each([
+    [
+      401,
+      'authentication_error',
+      AuthenticationError,
+      false,
+      'Pass a valid `apiKey` or set ANTHROPIC_API_KEY',
+    ],
+    [403, 'permission_error', PermissionDeniedError, false, 'may use model "claude-sonnet-4-6"'],
+    [404, 'not_found_error', NotFoundError, false, 'Check `model` ("claude-sonnet-4-6")'],
+    [413, 'request_too_large', BadRequestError, false, 'Lower `budget` or shorten the prompt'],
+    [400, 'invalid_request_error', BadRequestError, false, 'Fix the request'],
+    [429, 'rate_limit_error', RateLimitError, true, 'the API asked to wait 30 s'],
+    [500, 'api_error', OverloadedError, true, 'server error after 0 retries'],
+  ] as const)(
+    'turns a %i into the matching ProviderError subclass',
+    async (status, type, subclass, retryable, fix) => {
+      const server = await startServer((_request, response) =>
+        sendJson(
+          response,
+          status,
+          { type: 'error', error: { type, message: 'no' } },
+          { 'retry-after': '30' },
+        ),
+      );
+      const error = await rejectionOf(
+        adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
+      );
+      const fields = { provider: 'anthropic', status, requestId: 'req_fake_1', isRetryable: retryable };
+      expectFailure(error, subclass, fields, fix);
+      expect(server.messageRequests()).toHaveLength(1);
+    },
+  );
 
-    const unauthorized = await startServer((_request, response) =>
-      sendJson(response, 401, {
-        type: 'error',
-        error: { type: 'authentication_error', message: 'invalid x-api-key' },
-      }),
-    );
-    const badKey = createAnthropicAdapter({
-      apiKey: 'sk-ant-wrong',
-      baseURL: unauthorized.baseURL,
-      model: 'claude-sonnet-4-6',
-      personalizer: await estimatingPersonalizer(),
-      countTokens: false,
-    });
-    const error = await badKey.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
-    expect(unauthorized.messageRequests()).toHaveLength(1);
-    expect(error).toMatchObject({ status: 401, retryable: false, requestId: 'req_fake_1' });
-    expect(error.message).toContain('Pass a valid `apiKey` or set ANTHROPIC_API_KEY');
-  });
-
-  it('turns malformed bodies and streams into non-retryable ProviderErrors, and stream errors into retryable ones', async () => {
+  it('turns malformed bodies and streams into BadRequestErrors, and error events by their type', async () => {
     const server = await startServer((_request, response, index) => {
       if (index === 0) {
         response.writeHead(200, { 'content-type': 'application/json' });
@@ -547,82 +720,89 @@ describe('createAnthropicAdapter', () => {
         ]);
       }
     });
-    const adapter = createAnthropicAdapter({
-      apiKey: 'sk-ant-test',
-      baseURL: server.baseURL,
-      model: 'claude-sonnet-4-6',
-      personalizer: await estimatingPersonalizer(),
-      countTokens: false,
-    });
-    const notJson = await adapter
-      .generate({ userId: 'ana', history, prompt: 'Hi' })
-      .catch((caught) => caught);
-    expect(notJson).toMatchObject({ name: 'UserplugProviderError', provider: 'anthropic', retryable: false });
-    const wrongShape = await adapter.generate({ userId: 'ana', prompt: 'Hi' }).catch((caught) => caught);
-    expect(wrongShape).toMatchObject({ name: 'UserplugProviderError', retryable: false });
+    const adapter = adapterFor(server.baseURL);
+    const notJson = await rejectionOf(adapter.generate({ userId: 'ana', history, prompt: 'Hi' }));
+    expect(BadRequestError.isInstance(notJson)).toBe(true);
+    expect(notJson).toMatchObject({ provider: 'anthropic', isRetryable: false });
+    const wrongShape = await rejectionOf(adapter.generate({ userId: 'ana', prompt: 'Hi' }));
+    expect(BadRequestError.isInstance(wrongShape)).toBe(true);
     expect(wrongShape.message).toContain('Messages format');
 
-    const collect = async () => {
-      const texts: string[] = [];
-      try {
-        for await (const item of adapter.stream({ userId: 'ana', prompt: 'Hi' })) {
-          if (item.type === 'text') texts.push(item.text);
-        }
-      } catch (error) {
-        return { texts, error };
-      }
-      return { texts, error: undefined };
-    };
-    const malformedStream = await collect();
+    const malformedStream = await streamUntilFailure(adapter.stream({ userId: 'ana', prompt: 'Hi' }));
     expect(malformedStream.texts).toEqual(['Hel']);
-    expect(malformedStream.error).toMatchObject({ name: 'UserplugProviderError', retryable: false });
-    const failedStream = await collect();
+    expect(BadRequestError.isInstance(malformedStream.error)).toBe(true);
+    const failedStream = await streamUntilFailure(adapter.stream({ userId: 'ana', prompt: 'Hi' }));
     expect(failedStream.texts).toEqual(['Hel']);
-    expect(failedStream.error).toMatchObject({ name: 'UserplugProviderError', retryable: true });
-    expect((failedStream.error as Error).message).toContain('Overloaded');
+    // An overloaded_error event inside a 200 stream: overloaded, retryable, without an HTTP status of its own.
+    expect(OverloadedError.isInstance(failedStream.error)).toBe(true);
+    expect(failedStream.error).toMatchObject({ status: undefined, isRetryable: true });
+    expect(failedStream.error.message).toContain('mid-stream');
   });
 
-  it('stops the request when the consumer leaves the stream early', async () => {
-    let closed = false;
-    const server = await startServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      const [name, data] = messageStart;
-      response.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-      const [deltaName, delta] = textDelta('first');
-      response.write(`event: ${deltaName}\ndata: ${JSON.stringify(delta)}\n\n`);
-      response.on('close', () => {
-        closed = true;
+  it('reports a missing API key when a request is made, and takes a client you pass', async () => {
+    const server = await startServer((_request, response) => sendJson(response, 200, message('ok')));
+    await withoutEnvironmentVariable('ANTHROPIC_API_KEY', async () => {
+      const keyless = createAnthropicAdapter({
+        baseURL: server.baseURL,
+        model: 'claude-sonnet-4-6',
+        countTokens: false,
       });
+      const error = await rejectionOf(keyless.generate({ userId: 'ana', history, prompt: 'Hi' }));
+      expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
+      expect(error.message).toBe('Anthropic API key is missing. Pass `apiKey` or set ANTHROPIC_API_KEY.');
+      expect(await keyless.personalizer.store.countItems('ana')).toBe(0);
+      expect(server.requests).toHaveLength(0);
+      await keyless.dispose();
     });
+    const client = new Anthropic({ apiKey: 'sk-ant-own', baseURL: server.baseURL, maxRetries: 0 });
     const adapter = createAnthropicAdapter({
-      apiKey: 'sk-ant-test',
-      baseURL: server.baseURL,
+      client,
       model: 'claude-sonnet-4-6',
-      personalizer: await estimatingPersonalizer(),
       countTokens: false,
+      personalizer: createPersonalizer({ encoder: createHashingEncoder(), tokenCounter: o200k }),
     });
-    for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
-      if (item.type === 'text') break;
-    }
-    await vi.waitFor(() => expect(closed).toBe(true));
+    expect((await adapter.generate({ userId: 'ana', prompt: 'Hi' })).text).toBe('ok');
+    expect(server.messageRequests()[0]!.headers.authorization).toBe('Bearer sk-ant-own');
+    expect(() =>
+      createAnthropicAdapter({ client, baseURL: 'http://127.0.0.1:1', model: 'claude-sonnet-4-6' }),
+    ).toThrow('Pass either `client` or `baseURL`');
   });
 
-  it('refuses to start without a key, naming the option and the variable', () => {
-    const saved = process.env.ANTHROPIC_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
-    try {
-      let error: unknown;
-      try {
-        createAnthropicAdapter({ model: 'claude-sonnet-4-6' });
-      } catch (caught) {
-        error = caught;
-      }
-      expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
-      expect((error as Error).message).toBe(
-        'Anthropic API key is missing. Pass `apiKey` or set ANTHROPIC_API_KEY.',
-      );
-    } finally {
-      if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
+  it('rejects an aborted call with an AbortError and closes the vendor connection, also when a stream is left', async () => {
+    const server = await startServer((_request, response) => {
+      const [name, data] = messageStart;
+      const [deltaName, delta] = textDelta('first');
+      holdEvents(response, [
+        `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`,
+        `event: ${deltaName}\ndata: ${JSON.stringify(delta)}\n\n`,
+      ]);
+    });
+    const adapter = adapterFor(server.baseURL);
+    for await (const part of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
+      if (part.type === 'text-delta') break;
     }
+    await vi.waitFor(() => expect(server.messageRequests()[0]!.closedByClient).toBe(true));
+
+    const error = await abortOnceSent(
+      (signal) => adapter.generate({ userId: 'ana', prompt: 'Hi', signal }),
+      () => server.messageRequests(),
+      1,
+    );
+    expect(error.name).toMatch(/AbortError$/);
+    expect(AbortError.isInstance(error)).toBe(true);
+  });
+
+  it('stores nothing of the history batch of a call aborted while ingesting', async () => {
+    const server = await startServer((_request, response) => sendJson(response, 200, message('ok')));
+    const controller = new AbortController();
+    const adapter = adapterFor(server.baseURL, {
+      personalizer: createPersonalizer({ encoder: abortingEncoder(controller), tokenCounter: o200k }),
+    });
+    const error = await rejectionOf(
+      adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal }),
+    );
+    expect(error.name).toBe('UserplugAbortError');
+    expect(await adapter.personalizer.store.countItems('ana')).toBe(0);
+    expect(server.requests).toHaveLength(0);
   });
 });

@@ -4,19 +4,36 @@ import {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
-import { ProviderError, UserplugError } from '@userplug/core';
+import { AbortError, UserplugError } from '@userplug/core';
 import {
   type ProviderErrorContext,
-  retriesSpent,
-  retryAfterSeconds,
+  type ProviderIdentity,
+  providerFailure,
   transportFailure,
-} from '@userplug/core/internal';
+  unreadableResponse,
+} from '@userplug/provider-utils';
 
-/** What the error message may name: the model called and the retries the SDK was allowed. */
-export type AnthropicErrorContext = ProviderErrorContext;
+/** Anthropic, for the messages of its errors. */
+export const anthropicIdentity: ProviderIdentity = {
+  provider: 'anthropic',
+  vendor: 'Anthropic',
+  apiKeyVariable: 'ANTHROPIC_API_KEY',
+  baseUrlVariable: 'ANTHROPIC_BASE_URL',
+  api: 'the Anthropic Messages API',
+};
 
-const provider = 'anthropic';
-const identity = { provider, vendor: 'Anthropic', baseUrlVariable: 'ANTHROPIC_BASE_URL' };
+/** The HTTP status each error type stands for, to classify an error event inside a stream. */
+const statusOfErrorType: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529,
+};
 
 function apiMessage(error: APIError): string {
   if (error.apiMessage) return error.apiMessage;
@@ -26,72 +43,33 @@ function apiMessage(error: APIError): string {
 }
 
 /**
- * Turns whatever the Anthropic SDK threw into a {@link ProviderError} with the status, the request
- * id, whether retrying can help, and the fix. The SDK has already retried what it could; a
- * user's abort is passed through untouched.
+ * Turns whatever the Anthropic SDK threw into a `ProviderError` subclass with the status, the request id, the
+ * wait the API asked for, and the fix. The SDK has already retried what it could.
  */
-export function normalizeAnthropicError(error: unknown, context: AnthropicErrorContext): unknown {
-  if (UserplugError.isInstance(error) || error instanceof APIUserAbortError) return error;
-  const retries = retriesSpent(context.maxRetries);
+export function normalizeAnthropicError(error: unknown, context: ProviderErrorContext): unknown {
+  if (UserplugError.isInstance(error)) return error;
+  if (error instanceof APIUserAbortError) {
+    return new AbortError('The Anthropic request was aborted.', {}, { cause: error });
+  }
   if (error instanceof APIConnectionTimeoutError)
-    return transportFailure('timeout', identity, context.maxRetries, error);
+    return transportFailure('timeout', anthropicIdentity, context, error);
   if (error instanceof APIConnectionError)
-    return transportFailure('connection', identity, context.maxRetries, error);
+    return transportFailure('connection', anthropicIdentity, context, error);
   if (error instanceof APIError) {
-    const status = error.status;
     const requestId = error.requestID ?? error.headers?.get('request-id') ?? undefined;
-    const details = {
-      provider,
-      ...(status === undefined ? {} : { status }),
-      ...(requestId ? { requestId } : {}),
-    };
-    const reason = apiMessage(error);
-    const where = `${status === undefined ? 'Anthropic sent an error' : `Anthropic answered ${status}`}${requestId ? ` (request ${requestId})` : ''}`;
-    const fail = (message: string, retryable: boolean) =>
-      new ProviderError(`${where}: ${message}`, { ...details, retryable }, { cause: error });
-    if (status === undefined) {
-      return fail(`${reason}; the stream was cut off. Try again.`, error.type !== 'invalid_request_error');
-    }
-    if (status === 401) {
-      return fail(
-        `the API key was rejected (${reason}). Pass a valid \`apiKey\` or set ANTHROPIC_API_KEY.`,
-        false,
-      );
-    }
-    if (status === 403) {
-      return fail(
-        `access denied (${reason}). Check that the key's workspace may use model "${context.model}".`,
-        false,
-      );
-    }
-    if (status === 404) {
-      return fail(`not found (${reason}). Check \`model\` ("${context.model}") and \`baseURL\`.`, false);
-    }
-    if (status === 413) {
-      return fail(`the request is too large (${reason}). Lower \`budget\` or shorten the prompt.`, false);
-    }
-    if (status === 429) {
-      const wait = retryAfterSeconds(error.headers);
-      return fail(
-        `rate limited ${retries}${wait === undefined ? '' : `; the API asked to wait ${wait} s`} (${reason}). Slow down or try again later.`,
-        true,
-      );
-    }
-    if (status >= 500 || status === 408 || status === 409) {
-      return fail(
-        `${status === 529 ? 'overloaded' : 'server error'} ${retries} (${reason}). Try again later.`,
-        true,
-      );
-    }
-    return fail(
-      `the request was refused (${reason}). Fix the request; sending it again will fail the same way.`,
-      false,
+    const classifyAs = error.type ? statusOfErrorType[error.type] : undefined;
+    return providerFailure(
+      anthropicIdentity,
+      context,
+      {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(classifyAs === undefined ? {} : { classifyAs }),
+        ...(requestId ? { requestId } : {}),
+        ...(error.headers ? { headers: error.headers } : {}),
+        reason: apiMessage(error),
+      },
+      error,
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ProviderError(
-    `Anthropic sent a response that could not be read (${message}). Check \`baseURL\` points at the Anthropic Messages API.`,
-    { provider, retryable: false },
-    { cause: error },
-  );
+  return unreadableResponse(anthropicIdentity, error);
 }

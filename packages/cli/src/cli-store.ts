@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
+import { UsageError } from '@userplug/cli-kit';
 import { createHashingEncoder, type Encoder } from '@userplug/core';
 import type { SqliteStore } from '@userplug/store-sqlite';
-import { UsageError } from './cli-io.js';
 
 /** Help text of the `--store` option, shared by the commands that read or write the store. */
 export const storeOptionHelp =

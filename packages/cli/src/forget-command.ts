@@ -1,5 +1,6 @@
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import { StoreError } from '@userplug/core';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 
 export const forgetUsage = `Usage: userplug forget --user ID [options]
@@ -17,7 +18,7 @@ ${storeOptionHelp}
 
 /** \`userplug forget\`. */
 export async function forgetCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandArguments({
+  const { values } = parseArgs({
     args,
     options: {
       user: { type: 'string' },

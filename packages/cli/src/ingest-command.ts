@@ -1,5 +1,6 @@
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import { createPersonalizer, type IngestResult, readHistoryFile } from '@userplug/core';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { chooseEncoder, openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 import { chooseTokenizer } from './personalize-command.js';
 
@@ -22,7 +23,7 @@ ${storeOptionHelp}
 
 /** \`userplug ingest\`. */
 export async function ingestCommand(args: string[], io: CliIo): Promise<void> {
-  const parsed = parseCommandArguments({
+  const parsed = parseArgs({
     args,
     allowPositionals: true,
     options: {

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import {
   createPersonalizer,
   type Encoder,
   type PersonalizeResult,
+  personalizeResultToJson,
   readHistoryFile,
   type TiktokenEncoding,
 } from '@userplug/core';
 import type { SqliteStore } from '@userplug/store-sqlite';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { chooseEncoder, openCliStore, resolveStorePath, storeOptionHelp } from './cli-store.js';
 
 export const personalizeUsage = `Usage: userplug personalize [--history FILE] --prompt TEXT [options]
@@ -34,7 +36,8 @@ ${storeOptionHelp}
   -h, --help           Show this help.
 `;
 
-function parseBudget(value: string | undefined): number | undefined {
+/** Checks a `--budget` value. */
+export function parseBudget(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const budget = Number(value);
   if (!Number.isInteger(budget) || budget < 0) {
@@ -81,7 +84,7 @@ export function formatReport(result: PersonalizeResult, itemTexts: ReadonlyMap<s
 
 /** `userplug personalize`. */
 export async function personalizeCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandArguments({
+  const { values } = parseArgs({
     args,
     options: {
       history: { type: 'string' },
@@ -146,15 +149,7 @@ export async function personalizeCommand(args: string[], io: CliIo): Promise<voi
       influence: values.influence,
     });
     if (values.json) {
-      const { descriptors, evidence, attributions, facts, truncated } = result.persona;
-      const output = {
-        prompt: result.prompt,
-        messages: result.messages,
-        persona: { descriptors, facts, evidence, attributions, truncated },
-        usage: result.usage,
-        warnings: result.warnings,
-      };
-      io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(personalizeResultToJson(result), null, 2)}\n`);
       return;
     }
     const items = await personalizer.store.listItems(values.user);

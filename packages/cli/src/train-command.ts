@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import { createHashingEncoder, type Encoder, loadDefaultEncoder, type TrainedArtifact } from '@userplug/core';
 import { maxPieceWordsFor, writeTrainedArtifact } from '@userplug/core/internal';
 import type { EmbeddedHistory, TrainingProgress, TrainingResult, TrainingSettings } from '@userplug/train';
-import { type CliIo, parseCommandArguments, UsageError } from './cli-io.js';
 import { openCliStore } from './cli-store.js';
 
 export const trainUsage = `Usage: userplug train --data FILE_OR_DIR --objective self-supervised|lamp --out ARTIFACT [options]
@@ -104,7 +105,7 @@ async function chooseTrainingEncoder(
 
 /** \`userplug train\`. */
 export async function trainCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandArguments({
+  const { values } = parseArgs({
     args,
     options: {
       data: { type: 'string' },

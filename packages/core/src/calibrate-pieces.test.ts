@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { calibratePieces, calibrateQuery, symmetricEigen } from './calibrate-pieces.js';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 4_294_967_296;
-  };
-}
+import { createSeededRandom } from './seeded-random.js';
 
 /** Unit rows with a shared offset and a few strong directions: anisotropic, as sentence embeddings are. */
 function anisotropicRows(rows: number, dimension: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
+  const random = createSeededRandom(seed).next;
   const matrix = new Float32Array(rows * dimension);
   for (let row = 0; row < rows; row++) {
     let norm = 0;
@@ -92,7 +85,10 @@ describe('calibratePieces', () => {
     const matrix = anisotropicRows(80, 8, 1);
     expect(calibratePieces(matrix, 20, 8)).toBeUndefined();
     expect(calibratePieces(matrix, 80, 8, { whitening: false })).toBeUndefined();
-    expect(calibratePieces(matrix, 80, 8)).toBeDefined();
+    const calibration = calibratePieces(matrix, 80, 8);
+    expect(calibration?.dimension).toBe(8);
+    expect(calibration?.mean).toHaveLength(8);
+    expect(calibration?.pieceScales).toHaveLength(80);
   });
 
   it('scores a query by its cosine to each piece in the whitened space', () => {

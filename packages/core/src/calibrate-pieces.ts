@@ -145,25 +145,26 @@ export function symmetricEigen(
   return { values, vectors };
 }
 
-/** Mean and covariance (from an evenly spaced sample) of the rows of a row-major matrix. */
+/** Mean and covariance (from an evenly spaced sample) of `rows` rows. */
 function meanAndCovariance(
-  matrix: Float32Array,
+  rowOf: (row: number) => Float32Array,
   rows: number,
   dimension: number,
 ): { mean: Float64Array; covariance: Float32Array } {
   const mean = new Float64Array(dimension);
-  for (let row = 0, offset = 0; row < rows; row++, offset += dimension)
-    for (let column = 0; column < dimension; column++)
-      mean[column] = mean[column]! + matrix[offset + column]!;
+  for (let row = 0; row < rows; row++) {
+    const vector = rowOf(row);
+    for (let column = 0; column < dimension; column++) mean[column] = mean[column]! + vector[column]!;
+  }
   for (let column = 0; column < dimension; column++) mean[column] = mean[column]! / rows;
   const sample = evenlySpacedRows(rows, covarianceSampleSize);
   // Columns padded to a multiple of 4 so the SIMD kernel runs; the padding is zero and adds nothing.
   const width = Math.ceil(sample.length / 4) * 4;
   const transposed = createVectorKernel(dimension, dimension, width, true);
   sample.forEach((row, position) => {
-    const offset = row * dimension;
+    const vector = rowOf(row);
     for (let column = 0; column < dimension; column++)
-      transposed.pieces[column * width + position] = matrix[offset + column]! - mean[column]!;
+      transposed.pieces[column * width + position] = vector[column]! - mean[column]!;
   });
   const covariance = new Float32Array(dimension * dimension);
   for (let column = 0; column < dimension; column++) {
@@ -249,10 +250,11 @@ function leadingEigenpairs(
  * user's pieces share stop dominating similarity) and each piece's hubness in the whitened space (its mean
  * cosine to its nearest other pieces, estimated against an evenly spaced sample). Costs O(pieces · sample ·
  * dimension) with the sample bounded, so about four million piece pairs at most. Returns undefined when
- * calibration is off or the user has too few pieces to estimate it.
+ * calibration is off or the user has too few pieces to estimate it. `pieces` is the row-major matrix, or a
+ * function returning row `r` (so the index need not keep a float32 copy).
  */
 export function calibratePieces(
-  pieceMatrix: Float32Array,
+  pieces: Float32Array | ((row: number) => Float32Array),
   rows: number,
   dimension: number,
   settings: CalibrationSettings = {},
@@ -260,8 +262,12 @@ export function calibratePieces(
   const whitening = settings.whitening ?? defaultWhitening;
   if (whitening === false || !(whitening >= 0)) return undefined;
   if (rows < Math.max(2, settings.minimumCalibrationPieces ?? defaultMinimumPieces)) return undefined;
+  const pieceOf =
+    typeof pieces === 'function'
+      ? pieces
+      : (row: number) => pieces.subarray(row * dimension, (row + 1) * dimension);
 
-  const { mean: mean64, covariance } = meanAndCovariance(pieceMatrix, rows, dimension);
+  const { mean: mean64, covariance } = meanAndCovariance(pieceOf, rows, dimension);
   let trace = 0;
   for (let column = 0; column < dimension; column++) trace += covariance[column * dimension + column]!;
   const meanVariance = trace / dimension;
@@ -319,7 +325,7 @@ export function calibratePieces(
   const sampleOfRow = new Int32Array(rows).fill(-1);
   sample.forEach((row, position) => {
     sampleOfRow[row] = position;
-    const mapped = calibrateQuery(calibration, pieceMatrix.subarray(row * dimension, (row + 1) * dimension));
+    const mapped = calibrateQuery(calibration, pieceOf(row));
     reference.pieces.set(mapped.vector, (firstSampleRow + position) * dimension);
     sampleOffsets[position] = mapped.offset;
   });
@@ -330,7 +336,7 @@ export function calibratePieces(
       : Math.max(1, Math.round((hubnessNeighbours * sample.length) / (rows - 1)));
   const best = new Float64Array(neighbours);
   for (let row = 0; row < rows; row++) {
-    const piece = pieceMatrix.subarray(row * dimension, (row + 1) * dimension);
+    const piece = pieceOf(row);
     const dots = reference.pieceDots(piece);
     let normSquared = 0;
     for (let column = 0; column < dimension; column++) normSquared += piece[column]! * piece[column]!;

@@ -187,7 +187,7 @@ export function composePersona(
     rows =
       lambda >= 1
         ? topRows(weights, poolSize)
-        : selectEvidence(weights, index.itemMatrix, index.dimension, {
+        : selectEvidence(weights, index.kernel.itemRow, index.dimension, {
             limit: poolSize,
             poolSize,
             lambda,
@@ -199,8 +199,7 @@ export function composePersona(
   const groups = groupNearDuplicates(
     rows,
     (row) => ({ text: index.items[row]!.text, speaker: index.items[row]!.speaker }),
-    index.itemMatrix,
-    index.dimension,
+    index.kernel.itemRow,
   );
   const evidence = groups.map((group) =>
     candidateOf(index, structure, embedding, group, options.maxPieceWords),

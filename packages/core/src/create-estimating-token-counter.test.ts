@@ -11,16 +11,16 @@ const samples = [
 ];
 
 describe('createEstimatingTokenCounter', () => {
-  it('never counts below o200k × factor nor below UTF-8 bytes ÷ bytesPerToken', async () => {
+  it('counts the larger of o200k × factor and UTF-8 bytes ÷ bytesPerToken', async () => {
     const o200k = await createTiktokenCounter();
     const estimate = await createEstimatingTokenCounter();
     expect(estimate.id).toBe('estimate(o200k_base×1.6)');
     expect(estimate.count('')).toBe(0);
-    for (const text of samples) {
-      const count = estimate.count(text);
-      expect(count).toBeGreaterThanOrEqual(Math.ceil(o200k.count(text) * 1.6));
-      expect(count).toBeGreaterThanOrEqual(Math.ceil(Buffer.byteLength(text) / 2.5));
-    }
+    expect(samples.map((text) => o200k.count(text))).toEqual([42, 16, 27, 21]);
+    // 42 × 1.6 → 68; the German sentence's 73 bytes ÷ 2.5 → 30 beat its 16 × 1.6 → 26.
+    expect(samples.map((text) => estimate.count(text))).toEqual([68, 30, 44, 34]);
+    const lenient = await createEstimatingTokenCounter({ factor: 1, bytesPerToken: 4 });
+    expect(samples.map((text) => lenient.count(text))).toEqual([42, 19, 27, 21]);
   });
 
   it('truncates to the longest prefix within the limit, without broken characters', async () => {

@@ -483,8 +483,9 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       order.forEach((row, position) => {
         const without = Float32Array.from(raw);
         const weight = embedding.weights[row]!;
+        const item = index.kernel.itemRow(row);
         for (let column = 0; column < index.dimension; column++) {
-          without[column] = without[column]! - weight * index.itemMatrix[row * index.dimension + column]!;
+          without[column] = without[column]! - weight * item[column]!;
         }
         normalizeInPlace(without);
         let cosine = 0;

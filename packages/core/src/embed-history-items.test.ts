@@ -19,7 +19,7 @@ describe('embedHistoryItems', () => {
     };
     const text = [
       'Chat with Ben on Monday',
-      'Anna: we were in the same class back at Harvard',
+      'Anna: we sat next to each other in the robotics club',
       'Ben: good times, the library was our second home',
       'Anna: I still miss those late evenings there',
     ].join('\n');
@@ -30,7 +30,7 @@ describe('embedHistoryItems', () => {
       maxPieceWords: 76,
     });
     expect(seen).toEqual([
-      'we were in the same class back at Harvard',
+      'we sat next to each other in the robotics club',
       'good times, the library was our second home',
       'I still miss those late evenings there',
     ]);

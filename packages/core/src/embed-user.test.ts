@@ -124,7 +124,10 @@ describe('embedUser on a calibrated index', () => {
       maxPieceWords: 40,
     });
     const calibrated = buildUserIndex(stored, encoder.dim, encoder.id);
-    const plain = buildUserIndex(stored, encoder.dim, encoder.id, { whitening: false });
+    const plain = buildUserIndex(stored, encoder.dim, encoder.id, {
+      whitening: false,
+      vectorPrecision: 'float32',
+    });
     expect(calibrated.calibration).toBeDefined();
     expect(plain.calibration).toBeUndefined();
     const text = 'suggestions for a sailing weekend';

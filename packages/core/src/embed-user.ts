@@ -237,13 +237,12 @@ function rescoreWithFeedback(
   const candidates =
     count > settings.feedbackCandidates ? largestRows(relevance, settings.feedbackCandidates) : undefined;
   const ranges = candidates ? pieceRanges(index, candidates) : Int32Array.of(0, index.pieceStart[count]!);
-  const { pieceMatrix, dimension } = index;
   const anchors = topRows(similarities, settings.feedbackPieces);
   // Only the rows in `ranges` are read or written below.
   const nearest = new Float32Array(similarities.length);
   const toAnchor = new Float32Array(similarities.length);
   anchors.forEach((anchor, position) => {
-    const anchorVector = pieceMatrix.subarray(anchor * dimension, (anchor + 1) * dimension);
+    const anchorVector = index.kernel.pieceRow(anchor);
     pieceSimilarities(index, anchorVector, settings.hubnessWeight, ranges, toAnchor);
     for (let range = 0; range + 1 < ranges.length; range += 2)
       for (let row = ranges[range]!; row < ranges[range + 1]!; row++) {

@@ -47,6 +47,7 @@ export type {
   PersonalizeResult,
   PersonaUsage,
 } from './personalize-result.js';
+export { type PersonalizeResultJson, personalizeResultToJson } from './personalize-result-json.js';
 export { quoteUntrusted } from './quote-untrusted.js';
 export { readHistoryFile } from './read-history-file.js';
 export type { EvidenceCandidate, PersonaDescriptor, PersonaEvidence } from './render-persona.js';
@@ -86,3 +87,4 @@ export {
   type UserplugErrorOptions,
 } from './userplug-error.js';
 export type { UserplugWarning, UserplugWarningType } from './userplug-warning.js';
+export type { VectorPrecision } from './vector-kernel.js';

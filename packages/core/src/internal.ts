@@ -9,12 +9,6 @@ export {
   calibrateQuery,
   type PieceCalibration,
 } from './calibrate-pieces.js';
-export {
-  checkItemBatch,
-  mixedEncoderError,
-  requireWellFormed,
-  type UserEncoder,
-} from './check-item-batch.js';
 export { contentHash } from './content-hash.js';
 export { maxPieceWordsFor } from './embed-history-items.js';
 export {
@@ -24,29 +18,8 @@ export {
   type UserEmbedding,
 } from './embed-user.js';
 export { readHistoryBatches } from './history-item.js';
-export {
-  earlierMessages,
-  type HostedAdapter,
-  type HostedGenerateRequest,
-  type HostedGenerateResult,
-  type HostedMessage,
-  type HostedStreamChunk,
-  type HostedUsage,
-  type PersonalizeWarning,
-} from './hosted-adapter.js';
 export { minePhrases, type PhraseCandidate } from './mine-phrases.js';
-export {
-  type BudgetedPersonalization,
-  type PersonalizeWithinBudgetOptions,
-  personalizeWithinBudget,
-} from './personalize-within-budget.js';
-export {
-  type ProviderErrorContext,
-  type ProviderIdentity,
-  retriesSpent,
-  retryAfterSeconds,
-  transportFailure,
-} from './provider-failure.js';
+export { type ReadJsonFileOptions, readJsonFile } from './read-json-file.js';
 export {
   minimumPersonaBudget,
   type PersonaContent,
@@ -55,14 +28,13 @@ export {
   renderPersona,
 } from './render-persona.js';
 export { restateQuestion } from './restate-question.js';
+export { createSeededRandom, mixSeed, type SeededRandom } from './seeded-random.js';
 export { cutIntoPieces, type PieceSettings, splitIntoPieces, type TextPiece } from './split-into-pieces.js';
 export type { SignalCount, SignalSummary } from './summarize-signals.js';
 export { indexTerms, stem, stopwords, words } from './text-terms.js';
 export {
   checkTrainedArtifactEncoder,
-  classifyWithPrototypes,
   findTrainedInstruction,
-  type PrototypeClassification,
   parseTrainedArtifact,
   serializeTrainedArtifact,
   type TrainedArtifactJson,
@@ -72,10 +44,4 @@ export {
 } from './trained-artifact.js';
 export { buildUserIndex, type UserIndex } from './user-index.js';
 export { throwIfAborted } from './userplug-error.js';
-export {
-  decodeVectors,
-  encodedLength,
-  encodeVectors,
-  type VectorQuantization,
-  vectorFormatCode,
-} from './vector-codec.js';
+export { normalizeInPlace } from './vector-math.js';

@@ -5,7 +5,7 @@ import type { StoredItem } from './store.js';
 import { StoreError } from './userplug-error.js';
 
 // The full store contract (shared with the SQLite and PostgreSQL stores) also runs against this store:
-// packages/store-sqlite/src/memory-store-conformance.test.ts.
+// packages/store-kit/src/memory-store-conformance.test.ts.
 function item(id: string, text: string, encoderId = 'test-4', dimension = 4): StoredItem {
   const vectors = new Float32Array(dimension).fill(1 / Math.sqrt(dimension));
   return {

@@ -123,6 +123,8 @@ export interface ModelTimings {
   timeToFirstTokenMs: number | undefined;
   /** The whole call. */
   durationMs: number;
+  /** Output tokens after the first, per second from the first text to the end; undefined when not measured (an answer that was not streamed, fewer than two tokens). */
+  outputTokensPerSecond: number | undefined;
 }
 
 /** What `generate` returns; `stream`'s `finish` part carries the same fields. */

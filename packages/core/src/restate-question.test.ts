@@ -3,9 +3,11 @@ import { restateQuestion } from './restate-question.js';
 
 describe('restateQuestion', () => {
   it('drops the question form and keeps what the answer would be about', () => {
-    expect(restateQuestion('Which city do I currently live in?')).toBe('city I currently live in');
-    expect(restateQuestion('What are my drink preferences?')).toBe('my drink preferences');
-    expect(restateQuestion('Where did I go to school?')).toBe('I go to school');
+    expect(restateQuestion('Which bakery do I usually visit on Sundays?')).toBe(
+      'bakery I usually visit on Sundays',
+    );
+    expect(restateQuestion('What are my favourite board games?')).toBe('my favourite board games');
+    expect(restateQuestion('Where did I learn to swim?')).toBe('I learn to swim');
     expect(restateQuestion('How do you like your coffee?')).toBe('you like your coffee');
   });
 

@@ -39,7 +39,11 @@ describe('groupNearDuplicates', () => {
     [0, 0, 1],
   ]);
   const group = (rows: number[]) =>
-    groupNearDuplicates(rows, (row) => ({ text: texts[row]!, speaker: speakers[row] }), vectors, 3);
+    groupNearDuplicates(
+      rows,
+      (row) => ({ text: texts[row]!, speaker: speakers[row] }),
+      (row) => vectors.subarray(row * 3, (row + 1) * 3),
+    );
 
   it('merges the same statement written again by the same speaker, led by the first row', () => {
     expect(group([0, 1, 2, 3, 4, 5, 6])).toEqual([[0, 2, 3], [1], [4], [5], [6]]);

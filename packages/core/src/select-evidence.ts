@@ -1,5 +1,5 @@
 import { stopwords } from './text-terms.js';
-import { dotRow } from './vector-math.js';
+import { dot } from './vector-math.js';
 
 /** Settings of {@link selectEvidence}. */
 export interface SelectEvidenceSettings {
@@ -38,16 +38,22 @@ export function topRows(weights: ArrayLike<number>, count: number): number[] {
 /**
  * Picks evidence items by attention weight with maximal marginal relevance, so the persona does
  * not quote five near-identical items. Returns item rows in the order they should be shown.
+ * `items` is the row-major item matrix, or a function returning item row `r` (such as `kernel.itemRow`).
  */
 export function selectEvidence(
   weights: Float64Array,
-  itemMatrix: Float32Array,
+  items: Float32Array | ((row: number) => Float32Array),
   dimension: number,
   settings: SelectEvidenceSettings,
 ): number[] {
   const lambda = settings.lambda ?? 0.7;
   const pool = topRows(weights, settings.poolSize ?? 40).filter((row) => weights[row]! > 0);
   if (pool.length === 0) return [];
+  const itemRow =
+    typeof items === 'function'
+      ? items
+      : (row: number) => items.subarray(row * dimension, (row + 1) * dimension);
+  const poolVectors = pool.map(itemRow);
   // Relevance in cosine units: attention logits are fused cosines divided by the temperature, so
   // τ·(logit − best logit) is how much less similar an item is, comparable to the diversity term.
   const temperature = settings.temperature ?? 0.05;
@@ -71,10 +77,10 @@ export function selectEvidence(
     used[bestIndex] = 1;
     const row = pool[bestIndex]!;
     chosen.push(row);
-    const chosenVector = itemMatrix.subarray(row * dimension, (row + 1) * dimension);
+    const chosenVector = poolVectors[bestIndex]!;
     for (let index = 0; index < pool.length; index++) {
       if (used[index]) continue;
-      const similarity = dotRow(itemMatrix, pool[index]!, chosenVector);
+      const similarity = dot(poolVectors[index]!, chosenVector);
       if (similarity > maxSimilarity[index]!) maxSimilarity[index] = similarity;
     }
   }
@@ -103,8 +109,7 @@ function wordsOf(text: string): string[] {
 export function groupNearDuplicates(
   rows: readonly number[],
   keyOf: (row: number) => DuplicateKey,
-  itemMatrix: Float32Array,
-  dimension: number,
+  itemRow: (row: number) => Float32Array,
   settings: { minimumOverlap?: number; minimumCosine?: number } = {},
 ): number[][] {
   const minimumOverlap = settings.minimumOverlap ?? 0.8;
@@ -125,12 +130,12 @@ export function groupNearDuplicates(
       const tally = new Map<number, number>();
       for (const word of content)
         for (const group of groupsWithWord.get(word) ?? []) tally.set(group, (tally.get(group) ?? 0) + 1);
-      const vector = itemMatrix.subarray(row * dimension, (row + 1) * dimension);
+      const vector = itemRow(row);
       for (const [group, shared] of [...tally].sort((left, right) => left[0] - right[0])) {
         const candidate = groups[group]!;
         if (candidate.speaker !== key.speaker || candidate.content < 4) continue;
         if (shared / (content.length + candidate.content - shared) < minimumOverlap) continue;
-        if (dotRow(itemMatrix, candidate.rows[0]!, vector) < minimumCosine) continue;
+        if (dot(itemRow(candidate.rows[0]!), vector) < minimumCosine) continue;
         match = group;
         break;
       }

@@ -16,7 +16,11 @@ export interface StoredItem extends HistoryItem {
   tokenCount: number;
 }
 
-/** What an upsert changed. */
+/**
+ * What an upsert changed, counted as if each item were upserted alone, in order, and atomically with the write:
+ * an item equal to the stored one (`itemHash`), even one another process stored a moment before, is neither
+ * inserted nor updated, so the counts of concurrent upserts of one user add up.
+ */
 export interface UpsertCounts {
   /** Items whose id was new for this user. */
   inserted: number;
@@ -44,7 +48,10 @@ export interface ForgetReport {
 export interface UserplugStore {
   /** Name of the implementation, such as `memory` or `sqlite`. */
   readonly id: string;
-  /** Inserts items or replaces them by id, all or nothing. Throws a `StoreError` when they mix encoders. */
+  /**
+   * Inserts items or replaces them by id, all or nothing; an id repeated in the batch keeps its first place and
+   * its last content. Throws a `StoreError` when they mix encoders. `@userplug/store-kit/testing` checks all this.
+   */
   upsertItems(userId: string, items: readonly StoredItem[]): Promise<UpsertCounts>;
   /** All items of a user, in the order they were first inserted. */
   listItems(userId: string): Promise<StoredItem[]>;

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createHashingEncoder } from './create-hashing-encoder.js';
 import { createPersonalizer } from './create-personalizer.js';
 import type { HistoryItemInput } from './history-item.js';
+import { createSeededRandom } from './seeded-random.js';
 import {
-  classifyWithPrototypes,
   loadTrainedArtifact,
   parseTrainedArtifact,
   serializeTrainedArtifact,
@@ -39,11 +39,8 @@ function baseArtifact(overrides: Partial<TrainedArtifact> = {}): TrainedArtifact
 }
 
 function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
+  const random = createSeededRandom(seed);
+  return () => random.next() - 0.5;
 }
 
 function randomArtifact(): TrainedArtifact {
@@ -217,21 +214,5 @@ describe('trained artifact', () => {
       /trained with encoder "use-lite-512" \(512 dimensions\), this personalizer uses "hashing-64" \(64 dimensions\).*train again/,
     );
     await personalizer.dispose();
-  });
-
-  it('classifies a persona with prototypes: probabilities, expected rating, scenario errors', () => {
-    const artifact = randomArtifact();
-    const persona = Float32Array.from({ length: dim }, seeded(5));
-    const result = classifyWithPrototypes(persona, artifact);
-    expect(result.name).toBe('ratings');
-    expect(result.probabilities.reduce((sum, entry) => sum + entry.probability, 0)).toBeCloseTo(1, 6);
-    expect(result.label).toBe(result.probabilities[0]!.label);
-    expect(result.expected).toBeGreaterThanOrEqual(1);
-    expect(result.expected).toBeLessThanOrEqual(3);
-    // The persona nearest a prototype gets its label.
-    const second = artifact.prototypes[0]!.vectors.slice(dim, 2 * dim);
-    expect(classifyWithPrototypes({ vector: second }, artifact).label).toBe('2');
-    expect(() => classifyWithPrototypes(persona, artifact, { name: 'tags' })).toThrow(/no prototypes/);
-    expect(() => classifyWithPrototypes(new Float32Array(3), artifact)).toThrow(InvalidArgumentError);
   });
 });

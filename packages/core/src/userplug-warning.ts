@@ -15,6 +15,12 @@ export type UserplugWarning =
   | { type: 'persona-unavailable'; message: string }
   /** A setting or request field this provider or model cannot honour; the call went on without it. */
   | { type: 'unsupported-setting'; message: string; setting: string }
+  /**
+   * Something stood in for what the call would normally use and may give a worse result: a token estimate for a
+   * provider's count (`feature: 'count-tokens'`), a chat template without a system role, a projector trained on
+   * another encoder.
+   */
+  | { type: 'compatibility'; message: string; feature: string }
   /** No price is known for the model: `usage.costUsd` is undefined. */
   | { type: 'unknown-price'; message: string; model: string }
   /** The provider reported no token usage: token counts and cost are undefined. */

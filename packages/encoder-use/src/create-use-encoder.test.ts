@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { type Encoder, EncoderError, InvalidArgumentError } from '@userplug/core';
+import { EncoderError, InvalidArgumentError } from '@userplug/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUseEncoder } from './create-use-encoder.js';
+import { createUseEncoder, type UseEncoder } from './create-use-encoder.js';
 
 const hiking = 'I love hiking in the mountains';
 const trekking = 'Trekking up alpine trails is my favourite hobby';
@@ -39,19 +38,24 @@ const mixedTexts = [
   'I started learning the guitar again; my fingers hurt but the chords sound better every evening.',
 ];
 
-describe('createUseEncoder on the calling thread', () => {
-  let encoder: Encoder;
+describe('createUseEncoder', () => {
+  let encoder: UseEncoder;
   beforeAll(() => {
-    encoder = createUseEncoder({ threads: 1, batchSize: 4 });
+    encoder = createUseEncoder({ batchSize: 4 });
   });
   afterAll(async () => {
     await encoder.dispose();
   });
 
-  it('describes itself', () => {
+  it('describes itself, and names its runtime once loaded', async () => {
     expect(encoder.id).toBe('use-lite-512');
     expect(encoder.dim).toBe(512);
     expect(encoder.maxInputTokens).toBe(128);
+    expect(encoder.precision).toBe('fp32');
+    expect(encoder.runtime).toBeUndefined();
+    await encoder.encode(['hello']);
+    expect(encoder.runtime).toBe('onnxruntime-node');
+    expect(encoder.model?.path).toMatch(/use-lite-[0-9a-f]{16}-c\d+-fp32\.onnx$/);
   });
 
   it('matches the sanity cosines', async () => {
@@ -91,13 +95,6 @@ describe('createUseEncoder on the calling thread', () => {
     expect(maxDifference(hugeVector!, shorterVector!)).toBeLessThan(1e-5);
   });
 
-  it('frees every tensor it creates', async () => {
-    await encoder.encode(['warm up']);
-    const before = tf.memory().numTensors;
-    for (let call = 0; call < 200; call += 1) await encoder.encode([`call ${call}`, 'hello there']);
-    expect(tf.memory().numTensors).toBe(before);
-  });
-
   it('rejects texts that are not strings', async () => {
     await expect(encoder.encode([42 as unknown as string])).rejects.toSatisfy(
       InvalidArgumentError.isInstance,
@@ -105,39 +102,31 @@ describe('createUseEncoder on the calling thread', () => {
   });
 });
 
-describe('createUseEncoder with worker threads', () => {
-  it('gives the same vectors with 1 and 2 threads', async () => {
-    const single = createUseEncoder({ threads: 1, batchSize: 2 });
-    const pooled = createUseEncoder({ threads: 2, batchSize: 2 });
-    try {
-      const texts = [...mixedTexts, ...mixedTexts.map((text) => text.toUpperCase())];
-      const [fromSingle, fromPool] = await Promise.all([single.encode(texts), pooled.encode(texts)]);
-      for (const [index, vector] of fromSingle.entries()) {
-        expect(maxDifference(vector, fromPool[index]!)).toBeLessThan(1e-5);
-      }
-      const concurrent = await Promise.all([pooled.encode([hiking]), pooled.encode([taxes, trekking])]);
-      expect(maxDifference(concurrent[0][0]!, fromSingle[5]!)).toBeLessThan(1e-5);
-      expect(maxDifference(concurrent[1][1]!, fromSingle[7]!)).toBeLessThan(1e-5);
-    } finally {
-      await Promise.all([single.dispose(), pooled.dispose()]);
-    }
-  });
-
+describe('createUseEncoder life cycle', () => {
   it('fails with a clear error when encoding after dispose', async () => {
-    const encoder = createUseEncoder({ threads: 2 });
+    const encoder = createUseEncoder();
     await encoder.encode([hiking]);
     await encoder.dispose();
     await expect(encoder.encode([hiking])).rejects.toThrow(/disposed/);
     await expect(encoder.encode([hiking])).rejects.toSatisfy(EncoderError.isInstance);
   });
+
+  it('gives the same vectors whatever the batch size and thread count', async () => {
+    const narrow = createUseEncoder({ batchSize: 1, threads: 1 });
+    const wide = createUseEncoder({ batchSize: 64, threads: 2 });
+    try {
+      const [one, many] = await Promise.all([narrow.encode(mixedTexts), wide.encode(mixedTexts)]);
+      for (const [index, vector] of one.entries())
+        expect(maxDifference(vector, many[index]!)).toBeLessThan(1e-5);
+    } finally {
+      await Promise.all([narrow.dispose(), wide.dispose()]);
+    }
+  });
 });
 
 describe('createUseEncoder errors', () => {
   it('names the missing file and the fix when the model folder is wrong', async () => {
-    const encoder = createUseEncoder({
-      threads: 1,
-      modelDirectory: mkdtempSync(join(tmpdir(), 'userplug-use-')),
-    });
+    const encoder = createUseEncoder({ modelDirectory: mkdtempSync(join(tmpdir(), 'userplug-use-')) });
     const failure = encoder.encode([hiking]);
     await expect(failure).rejects.toSatisfy(EncoderError.isInstance);
     await expect(failure).rejects.toThrow(/vocab\.json.*@energetic-ai\/model-embeddings-en@0\.2\.0/s);
@@ -146,5 +135,26 @@ describe('createUseEncoder errors', () => {
   it('rejects impossible settings', () => {
     expect(() => createUseEncoder({ batchSize: 0 })).toThrow(/batchSize/);
     expect(() => createUseEncoder({ threads: 1.5 })).toThrow(/threads/);
+    expect(() => createUseEncoder({ precision: 'fp16' as 'fp32' })).toThrow(/precision must be/);
+    expect(() => createUseEncoder({ runtime: 'tfjs' as 'auto' })).toThrow(/runtime must be/);
+  });
+
+  it('reads precision, runtime and threads from the environment when not given', () => {
+    const saved = { ...process.env };
+    try {
+      process.env.USERPLUG_USE_PRECISION = 'int8';
+      expect(createUseEncoder().id).toBe('use-lite-512-int8');
+      expect(createUseEncoder({ precision: 'fp32' }).id).toBe('use-lite-512');
+      process.env.USERPLUG_USE_RUNTIME = 'wasm';
+      expect(() => createUseEncoder()).toThrow(/USERPLUG_USE_RUNTIME is "wasm"; use one of auto/);
+      delete process.env.USERPLUG_USE_RUNTIME;
+      process.env.USERPLUG_USE_THREADS = 'two';
+      expect(() => createUseEncoder()).toThrow(/threads must be a positive integer/);
+    } finally {
+      for (const name of ['USERPLUG_USE_PRECISION', 'USERPLUG_USE_RUNTIME', 'USERPLUG_USE_THREADS']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
   });
 });

@@ -1,10 +1,18 @@
-export { createUseEncoder, type UseEncoderSettings, useEncoderId } from './create-use-encoder.js';
+export {
+  createUseEncoder,
+  type UseEncoder,
+  type UseEncoderSettings,
+  useEncoderId,
+  useInt8EncoderId,
+} from './create-use-encoder.js';
+export type { UseRuntime } from './create-use-onnx-runner.js';
 export {
   countUseTokens,
   createUseTokenizer,
   tokenizeForUse,
   type UseTokenizerSettings,
 } from './create-use-tokenizer.js';
+export { defaultUseCacheDirectory, type UseOnnxModelInfo } from './prepare-use-onnx-model.js';
 export {
   createSentencepieceTokenizer,
   normalizeForSentencepiece,
@@ -12,3 +20,4 @@ export {
   type SentencepieceTokenizer,
   type SentencepieceTokenizerSettings,
 } from './sentencepiece-tokenizer.js';
+export type { UsePrecision } from './use-graph-version.js';

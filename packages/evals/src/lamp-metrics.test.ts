@@ -1,6 +1,6 @@
+import { lampMovieTags } from '@userplug/train';
 import { describe, expect, it } from 'vitest';
 import { classificationMetrics, generationMetrics, lampMetrics, ratingMetrics } from './lamp-metrics.js';
-import { lampMovieTags } from './lamp-tasks.js';
 import { parsePythonFloat } from './python-float.js';
 import { lcsLength, rougeScore, tokenizeForRouge } from './rouge-score.js';
 

@@ -1,3 +1,5 @@
+import { lampLabelSets } from '@userplug/train';
+
 /** LaMP task numbers. Task 6 (Avocado email subjects) is not public: its files must be built from Avocado. */
 export type LampTaskNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
@@ -14,32 +16,13 @@ export interface LampTaskInfo {
   name: string;
   title: string;
   kind: LampTaskKind;
-  /** The full label list, for classification metrics (macro-F1 averages over all of it). */
+  /** The full label list, for classification metrics (macro-F1 averages over all of it): `@userplug/train`'s. */
   labels: readonly string[];
   /** The profile fields the task's corpus uses. */
   profileFields: readonly string[];
   /** The profile field holding the user's own label for an entry (tag, score, title), when there is one. */
   labelField?: string;
 }
-
-/** LaMP-2 movie tags, as LaMP's `get_all_labels` lists them. */
-export const lampMovieTags = [
-  'sci-fi',
-  'based on a book',
-  'comedy',
-  'action',
-  'twist ending',
-  'dystopia',
-  'dark comedy',
-  'classic',
-  'psychology',
-  'fantasy',
-  'romance',
-  'thought-provoking',
-  'social commentary',
-  'violence',
-  'true story',
-] as const;
 
 /** The seven tasks. */
 export const lampTasks: Readonly<Record<LampTaskNumber, LampTaskInfo>> = {
@@ -48,7 +31,7 @@ export const lampTasks: Readonly<Record<LampTaskNumber, LampTaskInfo>> = {
     name: 'LaMP_1',
     title: 'personalized citation identification',
     kind: 'classification',
-    labels: ['[1]', '[2]'],
+    labels: lampLabelSets.LaMP_1,
     profileFields: ['title', 'abstract'],
   },
   2: {
@@ -56,7 +39,7 @@ export const lampTasks: Readonly<Record<LampTaskNumber, LampTaskInfo>> = {
     name: 'LaMP_2',
     title: 'personalized movie tagging',
     kind: 'classification',
-    labels: lampMovieTags,
+    labels: lampLabelSets.LaMP_2,
     profileFields: ['description', 'tag'],
     labelField: 'tag',
   },
@@ -65,7 +48,7 @@ export const lampTasks: Readonly<Record<LampTaskNumber, LampTaskInfo>> = {
     name: 'LaMP_3',
     title: 'personalized product rating',
     kind: 'rating',
-    labels: ['1', '2', '3', '4', '5'],
+    labels: lampLabelSets.LaMP_3,
     profileFields: ['text', 'score'],
     labelField: 'score',
   },

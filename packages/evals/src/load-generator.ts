@@ -1,5 +1,9 @@
-import { createHashingEncoder, createPersonalizer, InvalidArgumentError } from '@userplug/core';
-import type { HostedAdapter } from '@userplug/core/internal';
+import {
+  createHashingEncoder,
+  createPersonalizer,
+  InvalidArgumentError,
+  type ModelAdapter,
+} from '@userplug/core';
 import type { Generate } from './generate.js';
 
 /** A hosted model loaded from a `--model provider:name` spec. */
@@ -67,9 +71,9 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
   }
   // No persona is sent, so the personalizer never needs the default encoder: a hashing one loads nothing.
   const personalizer = createPersonalizer({ encoder: createHashingEncoder(), budget: 0 });
-  let hosted: HostedAdapter;
+  let hosted: ModelAdapter;
   try {
-    hosted = (factory as (settings: object) => HostedAdapter)({ model, budget: 0, personalizer });
+    hosted = (factory as (settings: object) => ModelAdapter)({ model, budget: 0, personalizer });
   } catch (error) {
     await personalizer.dispose();
     throw error;
@@ -78,13 +82,13 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
     name: spec,
     async generate(prompt) {
       const result = await hosted.generate({ userId: 'userplug-eval', prompt, budget: 0 });
-      const { promptTokens, completionTokens, costUsd } = result.usage;
-      if (promptTokens === undefined || completionTokens === undefined) return result.text;
+      const { inputTokens, outputTokens, costUsd } = result.usage;
+      if (inputTokens === undefined || outputTokens === undefined) return result.text;
       return {
         text: result.text,
         usage: {
-          inputTokens: promptTokens,
-          outputTokens: completionTokens,
+          inputTokens,
+          outputTokens,
           ...(costUsd === undefined ? {} : { costUsd }),
         },
       };

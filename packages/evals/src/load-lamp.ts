@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileFormatError } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 import { type LampProfileItem, type LampTaskNumber, lampTasks } from './lamp-tasks.js';
 
@@ -72,17 +72,8 @@ export function lampCandidateFolders(options: LoadLampOptions): string[] {
   ];
 }
 
-async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FileFormatError(
-      path,
-      `${path} is not valid JSON (a partial download?). Run \`userplug-eval lamp download\` again.`,
-      { cause: error },
-    );
-  }
+function readJson(path: string): Promise<unknown> {
+  return readJsonFile(path, { fix: 'A partial download? Run `userplug-eval lamp download` again.' });
 }
 
 function validate<T>(path: string, schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileFormatError, InvalidArgumentError } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 
 /** The three kinds of private documents PersonaBench releases. */
@@ -268,22 +268,10 @@ export function parsePersonaBenchTime(time: string): number | undefined {
   return Date.UTC(Number(match[1]), month, Number(match[3]), hour, Number(match[5]));
 }
 
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new FileFormatError(path, `Cannot read ${path}. Check the PersonaBench layout (see SOURCE.md).`, {
-      cause: error,
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FileFormatError(path, `${path} is not valid JSON. Download or copy it again.`, {
-      cause: error,
-    });
-  }
+function readJson(path: string): Promise<unknown> {
+  return readJsonFile(path, {
+    fix: 'Check the PersonaBench layout (see SOURCE.md), or download or copy the file again.',
+  });
 }
 
 function validate<T>(path: string, schema: z.ZodType<T>, value: unknown): T {

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CliIo, UsageError } from './cli-io.js';
+import { type CliIo, UsageError } from '@userplug/cli-kit';
 import { createMethodRetriever, isRetrievalMethod, retrievalMethods } from './create-method-retriever.js';
 import type { ModelPricing } from './generate.js';
 import { loadEvalEncoder } from './load-eval-encoder.js';

@@ -21,13 +21,14 @@ describe.skipIf(!present)('PersonaBench community_0 (real data)', () => {
       '0.5': [404, 100, 24],
       '0.7': [704, 184, 70],
     };
+    let firstNames: string[] | undefined;
     for (const [noise, counts] of Object.entries(expected)) {
       const dataset = await loadPersonaBench({ root, community: 0, noise });
-      expect(dataset.people.map((person) => person.name)).toEqual([
-        'Jennifer Moran',
-        'David Hess',
-        'Nicholas Torres',
-      ]);
+      // Three people, in the same order at every noise level.
+      const names = dataset.people.map((person) => person.name);
+      expect(new Set(names).size).toBe(3);
+      firstNames ??= names;
+      expect(names).toEqual(firstNames);
       const kinds = ['conversation', 'user-ai-interaction', 'purchase-history'].map(
         (kind) =>
           dataset.people.flatMap((person) => person.sessions).filter((session) => session.kind === kind)

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliIo } from './cli-io.js';
+import type { CliIo } from '@userplug/cli-kit';
 import { renderHtmlReport, renderMarkdownReport } from './render-report.js';
 import { defaultResultsDirectory, readResults } from './results-store.js';
 

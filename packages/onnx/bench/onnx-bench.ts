@@ -85,11 +85,12 @@ async function timePrompts(adapter: OnnxAdapter, runs: number, maxTokens: number
     const result = await adapter.generate({
       userId: 'bench-user',
       prompt: `Question ${run}: what should I do this weekend, given ${topics[run % topics.length]}?`,
-      maxTokens,
+      maxOutputTokens: maxTokens,
     });
-    ttft.push(result.usage.timeToFirstTokenMs);
-    if (result.usage.tokensPerSecond > 0) speed.push(result.usage.tokensPerSecond);
-    computed.push(result.usage.promptTokens - result.usage.cachedTokens);
+    ttft.push(result.timings.timeToFirstTokenMs ?? result.timings.durationMs);
+    const tokensPerSecond = result.timings.outputTokensPerSecond;
+    if (tokensPerSecond !== undefined && tokensPerSecond > 0) speed.push(tokensPerSecond);
+    computed.push((result.usage.inputTokens ?? 0) - (result.usage.cachedInputTokens ?? 0));
   }
   return {
     timeToFirstTokenMs: median(ttft),
@@ -156,7 +157,7 @@ export async function benchOnnx(settings: OnnxBenchSettings = {}): Promise<OnnxB
       });
       adapters.push(adapter);
       // Warm-up: loads the model and (with reuse) computes the user's prefix once.
-      const warm = await adapter.generate({ userId: 'bench-user', prompt: 'Hello', maxTokens: 2 });
+      const warm = await adapter.generate({ userId: 'bench-user', prompt: 'Hello', maxOutputTokens: 2 });
       return { adapter, warm };
     };
 
@@ -166,9 +167,10 @@ export async function benchOnnx(settings: OnnxBenchSettings = {}): Promise<OnnxB
     const reuse = await make(16);
     progress('with prefix reuse…');
     const withReuse = await timePrompts(reuse.adapter, runs, maxTokens);
-    const promptTokens = reuse.warm.usage.promptTokens;
-    const prefixTokens = (await reuse.adapter.generate({ userId: 'bench-user', prompt: 'Hi', maxTokens: 1 }))
-      .usage.cachedTokens;
+    const promptTokens = reuse.warm.usage.inputTokens ?? 0;
+    const prefixTokens =
+      (await reuse.adapter.generate({ userId: 'bench-user', prompt: 'Hi', maxOutputTokens: 1 })).usage
+        .cachedInputTokens ?? 0;
 
     progress('plain decoding…');
     const decoder = await loadOnnxDecoder({

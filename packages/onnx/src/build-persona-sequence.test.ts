@@ -116,10 +116,33 @@ describe('buildPersonaSequence', () => {
       profileVectors: soft(1, 1),
       queryVectors: soft(1, 2),
     });
-    expect(sequence.warnings.map((warning) => warning.type)).toEqual(['no-system-role']);
+    expect(sequence.warnings).toEqual([
+      expect.objectContaining({ type: 'compatibility', feature: 'system-role' }),
+    ]);
     expect(text(strict, sequence.prefix)).toBe(
       'system\nYou are a helpful assistant.\nuser\nBe brief.\n\n<soft:profile×1>\n\n',
     );
     expect(text(strict, sequence.suffix)).toBe('<soft:query×1>hi\nassistant\n');
+  });
+
+  it('places earlier turns between the system message and the prompt, after the cache boundary', async () => {
+    const sequence = buildPersonaSequence({
+      tokenizer: decoder.tokenizer,
+      system: 'Be brief.',
+      persona: await persona('hi'),
+      personaText: 'none',
+      prompt: 'and tomorrow?',
+      messages: [
+        { role: 'user', content: 'weather today?' },
+        { role: 'assistant', content: 'Sunny.' },
+      ],
+      profileVectors: soft(1, 1),
+      queryVectors: soft(1, 2),
+    });
+    // The prefix is the one a prompt without earlier turns has: reused from one turn of the chat to the next.
+    expect(text(decoder.tokenizer, sequence.prefix)).toBe('system\nBe brief.\n\n<soft:profile×1>\nuser\n');
+    expect(text(decoder.tokenizer, sequence.suffix)).toBe(
+      'weather today?\nassistant\nSunny.\nuser\n<soft:query×1>and tomorrow?\nassistant\n',
+    );
   });
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Persona, ProviderError } from '@userplug/core';
-import type { PersonalizeWarning } from '@userplug/core/internal';
+import { type ConversationMessage, type Persona, ProviderError, type UserplugWarning } from '@userplug/core';
 import type { ChatTokenizer, TemplateMessage } from './chat-tokenizer.js';
 import type { EmbeddingTable } from './embedding-table.js';
 
@@ -16,12 +15,12 @@ export type SequenceSegment =
 export interface PersonaSequence {
   /** Query-independent positions: the chat template's head, the system prompt, profile soft tokens. */
   prefix: SequenceSegment[];
-  /** Query-dependent positions: query soft tokens, the prompt, the assistant's turn opener. */
+  /** Query-dependent positions: earlier turns, query soft tokens, the prompt, the assistant's turn opener. */
   suffix: SequenceSegment[];
   /** The rendered chat text with markers where soft tokens go (for debugging). */
   renderedText: string;
   /** Non-fatal problems. */
-  warnings: PersonalizeWarning[];
+  warnings: UserplugWarning[];
 }
 
 /** Embeddings and ids of segments, ready for the decoder. */
@@ -44,6 +43,8 @@ export interface PersonaSequenceParts {
   persona: Persona;
   personaText: PersonaTextPlacement;
   prompt: string;
+  /** Earlier turns, oldest first, between the system message and the prompt. Default none. */
+  messages?: readonly ConversationMessage[];
   profileVectors: Float32Array[];
   queryVectors: Float32Array[];
 }
@@ -63,11 +64,12 @@ function tokensOf(tokenizer: ChatTokenizer, text: string): SequenceSegment[] {
  */
 export function buildPersonaSequence(parts: PersonaSequenceParts): PersonaSequence {
   const { tokenizer, persona } = parts;
-  const warnings: PersonalizeWarning[] = [];
+  const warnings: UserplugWarning[] = [];
   // A fresh nonce: history text cannot contain (and so cannot forge) a marker.
   const nonce = randomUUID();
   const profileMarker = `[[userplug-profile-${nonce}]]`;
   const queryMarker = `[[userplug-query-${nonce}]]`;
+  const turnsMarker = `[[userplug-turns-${nonce}]]`;
   const systemParts: string[] = [];
   if (parts.system) systemParts.push(parts.system);
   if (parts.profileVectors.length > 0) systemParts.push(profileMarker);
@@ -75,67 +77,86 @@ export function buildPersonaSequence(parts: PersonaSequenceParts): PersonaSequen
     systemParts.push(`${persona.stableText}${closeTag}`);
   const personaBlock = parts.personaText === 'full' && persona.text ? `${persona.text}\n\n` : '';
   const userContent = `${queryMarker}${personaBlock}${parts.prompt}`;
+  // Earlier turns follow the cache boundary, so a user's prefix stays the same from one turn of a chat to the next.
+  const turns = (parts.messages ?? []).map((message, index) =>
+    index === 0 ? { role: message.role, content: `${turnsMarker}${message.content}` } : message,
+  );
+  const conversation: TemplateMessage[] = [...turns, { role: 'user', content: userContent }];
   let rendered: string;
   if (systemParts.length === 0) {
-    rendered = tokenizer.renderChat([{ role: 'user', content: userContent }]);
+    rendered = tokenizer.renderChat(conversation);
   } else {
-    const messages: TemplateMessage[] = [
-      { role: 'system', content: systemParts.join('\n\n') },
-      { role: 'user', content: userContent },
-    ];
+    const systemText = systemParts.join('\n\n');
     try {
-      rendered = tokenizer.renderChat(messages);
+      rendered = tokenizer.renderChat([{ role: 'system', content: systemText }, ...conversation]);
     } catch (error) {
-      // Some templates (Gemma's) refuse a system role: the system text opens the user turn instead.
+      // Some templates (Gemma's) refuse a system role: the system text opens the first user turn instead.
       warnings.push({
-        type: 'no-system-role',
+        type: 'compatibility',
+        feature: 'system-role',
         message: `The chat template refused a system message (${(error as Error).message}); the system text and profile soft tokens open the user turn instead.`,
       });
-      rendered = tokenizer.renderChat([
-        { role: 'user', content: `${systemParts.join('\n\n')}\n\n${userContent}` },
-      ]);
+      const [first, ...rest] = conversation;
+      rendered = tokenizer.renderChat(
+        first!.role === 'user'
+          ? [{ role: 'user', content: `${systemText}\n\n${first!.content}` }, ...rest]
+          : [{ role: 'user', content: systemText }, ...conversation],
+      );
     }
   }
   if (!tokenizer.hasChatTemplate) {
     warnings.push({
-      type: 'no-chat-template',
+      type: 'compatibility',
+      feature: 'chat-template',
       message:
         'The tokenizer has no chat template: messages were joined with blank lines. Use an instruction-tuned model, or add chat_template to tokenizer_config.json.',
     });
   }
   const queryAt = rendered.indexOf(queryMarker);
   const profileAt = parts.profileVectors.length > 0 ? rendered.indexOf(profileMarker) : -1;
-  if (queryAt < 0 || (parts.profileVectors.length > 0 && profileAt < 0)) {
+  const turnsAt = turns.length > 0 ? rendered.indexOf(turnsMarker) : -1;
+  if (
+    queryAt < 0 ||
+    (parts.profileVectors.length > 0 && profileAt < 0) ||
+    (turns.length > 0 && turnsAt < 0)
+  ) {
     throw new ProviderError(
       'The chat template dropped part of the message content, so soft tokens cannot be placed. Use a model whose chat template renders system and user messages verbatim.',
       { provider: 'onnx' },
     );
   }
-  const marks = [
-    {
-      at: queryAt,
-      length: queryMarker.length,
-      segment: { kind: 'soft', vectors: parts.queryVectors, role: 'query' } as const,
-    },
+  const marks: Array<{
+    at: number;
+    length: number;
+    vectors: Float32Array[];
+    role: 'profile' | 'query' | 'turns';
+  }> = [
+    { at: queryAt, length: queryMarker.length, vectors: parts.queryVectors, role: 'query' },
     ...(profileAt >= 0
       ? [
           {
             at: profileAt,
             length: profileMarker.length,
-            segment: { kind: 'soft', vectors: parts.profileVectors, role: 'profile' } as const,
+            vectors: parts.profileVectors,
+            role: 'profile' as const,
           },
         ]
       : []),
-  ].sort((left, right) => left.at - right.at);
+    ...(turnsAt >= 0
+      ? [{ at: turnsAt, length: turnsMarker.length, vectors: [], role: 'turns' as const }]
+      : []),
+  ];
+  marks.sort((left, right) => left.at - right.at);
   const prefix: SequenceSegment[] = [];
   const suffix: SequenceSegment[] = [];
   let cursor = 0;
   let target = prefix;
   for (const mark of marks) {
     target.push(...tokensOf(tokenizer, rendered.slice(cursor, mark.at)));
-    // The cache boundary is the query marker: from there on, everything depends on the prompt.
-    if (mark.segment.role === 'query') target = suffix;
-    if (mark.segment.vectors.length > 0) target.push(mark.segment);
+    // The cache boundary is the first earlier turn, else the query marker: from there on, the input changes per prompt.
+    if (mark.role !== 'profile') target = suffix;
+    if (mark.role !== 'turns' && mark.vectors.length > 0)
+      target.push({ kind: 'soft', vectors: mark.vectors, role: mark.role });
     cursor = mark.at + mark.length;
   }
   target.push(...tokensOf(tokenizer, rendered.slice(cursor)));

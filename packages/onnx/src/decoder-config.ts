@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileFormatError } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 
 const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish();
@@ -61,24 +62,10 @@ function ids(value: number | number[] | null | undefined): number[] {
 }
 
 async function readJson(path: string, required: boolean): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (!required) return {};
-    throw new FileFormatError(
-      path,
-      `${path} is missing. A model directory needs config.json, tokenizer.json and tokenizer_config.json next to onnx/; download the whole model repository, or fix \`modelDirectory\`.`,
-      { cause: error },
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FileFormatError(path, `${path} is not valid JSON: ${(error as Error).message}.`, {
-      cause: error,
-    });
-  }
+  if (!required && !existsSync(path)) return {};
+  return readJsonFile(path, {
+    fix: 'A model directory needs config.json, tokenizer.json and tokenizer_config.json next to onnx/; download the whole model repository, or fix `modelDirectory`.',
+  });
 }
 
 /** Reads config.json (required) and generation_config.json (optional) of a model directory. */

@@ -4,16 +4,7 @@ export type {
   SequenceSegment,
 } from './build-persona-sequence.js';
 export { type ChatTokenizer, loadChatTokenizer, type TemplateMessage } from './chat-tokenizer.js';
-export {
-  createOnnxAdapter,
-  type OnnxAdapter,
-  type OnnxAdapterSettings,
-  type OnnxFinishReason,
-  type OnnxGenerateRequest,
-  type OnnxGenerateResult,
-  type OnnxStreamPart,
-  type OnnxUsage,
-} from './create-onnx-adapter.js';
+export { createOnnxAdapter, type OnnxAdapter, type OnnxAdapterSettings } from './create-onnx-adapter.js';
 export type { DecoderConfig } from './decoder-config.js';
 export type { EmbeddingTable } from './embedding-table.js';
 export {
@@ -36,7 +27,7 @@ export {
   serializeProjector,
   writeProjectorFile,
 } from './projector-file.js';
-export { argmax, createSeededRandom, type SamplingOptions, sampleToken } from './sample-token.js';
+export { argmax, type SamplingOptions, sampleToken } from './sample-token.js';
 export {
   createTokenEmbeddingProjector,
   type ProjectorContext,

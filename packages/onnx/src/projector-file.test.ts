@@ -85,7 +85,9 @@ describe('projector files', () => {
       /5-dimensional/,
     );
     const projector = await factory({ ...context, hiddenSize: 2, encoder: { id: 'other', dim: 3 } });
-    expect(projector.warnings.map((warning) => warning.type)).toEqual(['projector-encoder-mismatch']);
+    expect(projector.warnings).toEqual([
+      expect.objectContaining({ type: 'compatibility', feature: 'projector-encoder' }),
+    ]);
     const persona = { vector: new Float32Array(3), userVector: Float32Array.from([1, 0, 0]) } as never;
     const tokens = projector.queryTokens({ persona, instruction: undefined });
     expect(tokens).toHaveLength(3);

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileFormatError, InvalidArgumentError } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 import type { ProjectorFactory, SoftPromptProjector } from './soft-prompt-projector.js';
 
@@ -106,16 +107,10 @@ function hiddenUnitsOf(weights: ProjectorWeights): number {
 
 /** Reads and validates a projector file. Throws a {@link FileFormatError} naming the file and the problem. */
 export async function readProjectorFile(path: string): Promise<ProjectorWeights> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new FileFormatError(
-      path,
-      `Projector file ${path} could not be read as JSON: ${(error as Error).message}. Pass the path of a file written by \`userplug train\` or writeProjectorFile.`,
-      { cause: error },
-    );
-  }
+  const json = await readJsonFile(path, {
+    what: 'Projector file',
+    fix: 'Pass the path of a file written by `userplug train` or writeProjectorFile.',
+  });
   const parsed = projectorFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -258,7 +253,8 @@ export function createTrainedProjector(weights: ProjectorWeights): ProjectorFact
         ? []
         : [
             {
-              type: 'projector-encoder-mismatch',
+              type: 'compatibility' as const,
+              feature: 'projector-encoder',
               message: `The projector was trained on ${weights.encoder.id} vectors and gets ${encoder.id} vectors of the same size: soft tokens may be meaningless. Use the encoder it was trained with.`,
             },
           ];

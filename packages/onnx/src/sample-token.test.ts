@@ -1,5 +1,6 @@
+import { createSeededRandom } from '@userplug/core/internal';
 import { describe, expect, it } from 'vitest';
-import { argmax, createSampler, createSeededRandom, sampleToken } from './sample-token.js';
+import { argmax, createSampler, sampleToken } from './sample-token.js';
 
 const logits = Float32Array.from([1, 3, 2.5, -1, 0.5]);
 
@@ -19,7 +20,7 @@ describe('sampleToken', () => {
   });
 
   it('samples in proportion to the softmax, and only inside the top-p nucleus', () => {
-    const random = createSeededRandom(11);
+    const random = createSeededRandom(11).next;
     const counts = new Array(logits.length).fill(0);
     for (let draw = 0; draw < 4000; draw++)
       counts[sampleToken(logits, { temperature: 1, topP: 1, random })] += 1;
@@ -40,7 +41,7 @@ describe('sampleToken', () => {
   });
 
   it('flattens the distribution with a higher temperature', () => {
-    const random = createSeededRandom(2);
+    const random = createSeededRandom(2).next;
     const share = (temperature: number) => {
       let top = 0;
       for (let draw = 0; draw < 2000; draw++)

@@ -1,14 +1,4 @@
-/** A seeded uniform random source in [0, 1) (mulberry32): equal seeds give equal samples. */
-export function createSeededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { createSeededRandom } from '@userplug/core/internal';
 
 /** How to pick the next token. */
 export interface SamplingOptions {
@@ -82,7 +72,7 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions): num
 export function createSampler(options: { temperature: number; topP: number; seed: number }): {
   next(logits: Float32Array): number;
 } {
-  const random = createSeededRandom(options.seed);
+  const random = createSeededRandom(options.seed).next;
   return {
     next: (logits) => sampleToken(logits, { temperature: options.temperature, topP: options.topP, random }),
   };

@@ -1,6 +1,5 @@
-import type { Persona } from '@userplug/core';
+import type { Persona, UserplugWarning } from '@userplug/core';
 import { InvalidArgumentError, quoteUntrusted } from '@userplug/core';
-import type { PersonalizeWarning } from '@userplug/core/internal';
 import type { ChatTokenizer } from './chat-tokenizer.js';
 import type { EmbeddingTable } from './embedding-table.js';
 
@@ -20,7 +19,7 @@ export interface SoftPromptProjector {
   /** Names the projector and its settings, such as `token-embedding:2+2`. */
   readonly id: string;
   /** Things the caller should know (a projector trained for another encoder, …), added to every result. */
-  readonly warnings: readonly PersonalizeWarning[];
+  readonly warnings: readonly UserplugWarning[];
   /**
    * Query-independent tokens (Query-as-Anchor's user anchor) from the parts of the persona that do
    * not depend on the prompt. They sit in the cached prefix: equal for every prompt of a user

@@ -1,23 +1,44 @@
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import {
+  AbortError,
+  AuthenticationError,
+  BadRequestError,
+  ConnectionError,
   createHashingEncoder,
   createPersonalizer,
   createTiktokenCounter,
+  type Encoder,
+  type GenerateRequest,
   type HistoryItemInput,
   InvalidArgumentError,
+  NotFoundError,
+  OverloadedError,
+  PermissionDeniedError,
   type Persona,
-  ProviderError,
+  RateLimitError,
   readHistoryFile,
   type TokenCounter,
 } from '@userplug/core';
+import OpenAI from 'openai';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  abortingEncoder,
+  abortOnceSent,
+  collectStream,
+  expectFailure,
+  rejectionOf,
+  streamUntilFailure,
+  withoutEnvironmentVariable,
+} from '../../../test/support/model-adapter-checks.js';
+import { holdEvents, sendEvents, sendJson } from '../../../test/support/send-wire-response.js';
 import {
   closeRecordingServers,
   type RecordedRequest,
   startRecordingServer,
 } from '../../../test/support/start-recording-server.js';
 import { createOpenAIAdapter } from './create-openai-adapter.js';
+import { openAIFinishReason } from './openai-chat-completions.js';
 
 // The default personalizer's embedded encoder is replaced by the model-free one: the tests are about the adapter.
 vi.mock('@userplug/encoder-use', async () => {
@@ -27,14 +48,8 @@ vi.mock('@userplug/encoder-use', async () => {
 
 type Handler = (request: RecordedRequest, response: ServerResponse, index: number) => void;
 
-interface FakeServer {
-  baseURL: string;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-}
-
 /** A real HTTP server on 127.0.0.1 that records each request and answers with `handler`. */
-async function startServer(handler: Handler): Promise<FakeServer> {
+async function startServer(handler: Handler) {
   const server = await startRecordingServer((request, response, requests) =>
     handler(request, response, requests.length - 1),
   );
@@ -43,27 +58,28 @@ async function startServer(handler: Handler): Promise<FakeServer> {
 
 afterEach(closeRecordingServers);
 
-function sendJson(
+function answerJson(
   response: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ) {
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'x-request-id': 'req_fake_1',
-    ...headers,
-  });
-  response.end(JSON.stringify(body));
+  sendJson(response, status, body, { 'x-request-id': 'req_fake_1', ...headers });
 }
 
-function completion(content: string, usage = { prompt: 120, completion: 9, cached: 64 }) {
+function completion(
+  message: Record<string, unknown>,
+  options: { finish?: string; usage?: { prompt: number; completion: number; cached: number } } = {},
+) {
+  const usage = options.usage ?? { prompt: 120, completion: 9, cached: 64 };
   return {
     id: 'chatcmpl-1',
     object: 'chat.completion',
     created: 1,
-    model: 'gpt-4o-mini',
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [
+      { index: 0, message: { role: 'assistant', ...message }, finish_reason: options.finish ?? 'stop' },
+    ],
     usage: {
       prompt_tokens: usage.prompt,
       completion_tokens: usage.completion,
@@ -73,21 +89,20 @@ function completion(content: string, usage = { prompt: 120, completion: 9, cache
   };
 }
 
-function sendEvents(response: ServerResponse, events: readonly string[]) {
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_stream_1' });
-  for (const event of events) response.write(event);
-  response.end();
-}
+const text = (content: string) => completion({ content });
 
 function chunk(delta: Record<string, unknown>, finishReason: string | null = null) {
   return `data: ${JSON.stringify({
     id: 'chatcmpl-2',
     object: 'chat.completion.chunk',
     created: 1,
-    model: 'gpt-4o-mini',
+    model: 'gpt-4o-mini-2024-07-18',
     choices: [{ index: 0, delta, finish_reason: finishReason }],
   })}\n\n`;
 }
+
+const usageChunk = (prompt: number, completionTokens: number, cached: number) =>
+  `data: ${JSON.stringify({ id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens, prompt_tokens_details: { cached_tokens: cached } } })}\n\n`;
 
 let history: HistoryItemInput[];
 let o200k: TokenCounter;
@@ -103,11 +118,23 @@ beforeAll(async () => {
   o200k = await createTiktokenCounter({ encoding: 'o200k_base' });
 });
 
-function testPersonalizer(settings: { budget?: number; tokenCounter?: TokenCounter } = {}) {
+function testPersonalizer(
+  settings: { budget?: number; tokenCounter?: TokenCounter; encoder?: Encoder } = {},
+) {
   return createPersonalizer({
-    encoder: createHashingEncoder(),
+    encoder: settings.encoder ?? createHashingEncoder(),
     tokenCounter: settings.tokenCounter ?? 'o200k_base',
     ...(settings.budget === undefined ? {} : { budget: settings.budget }),
+  });
+}
+
+function adapterFor(baseURL: string, settings: Partial<Parameters<typeof createOpenAIAdapter>[0]> = {}) {
+  return createOpenAIAdapter({
+    apiKey: 'sk-test',
+    baseURL,
+    model: 'gpt-4o-mini',
+    personalizer: testPersonalizer(),
+    ...settings,
   });
 }
 
@@ -117,22 +144,15 @@ function messagesOf(request: RecordedRequest) {
 
 describe('createOpenAIAdapter', () => {
   it('sends the persona as a system message before the prompt, under the budget by the real tokenizer', async () => {
-    const server = await startServer((_request, response) =>
-      sendJson(response, 200, completion('Go hiking.')),
-    );
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-      budget: 200,
-    });
+    const server = await startServer((_request, response) => answerJson(response, 200, text('Go hiking.')));
+    const adapter = adapterFor(server.baseURL, { budget: 200 });
     const result = await adapter.generate({
       userId: 'ana',
       history,
       prompt: 'Suggest a weekend plan for me',
     });
 
+    expect(adapter).toMatchObject({ provider: 'openai', modelId: 'gpt-4o-mini' });
     expect(server.requests).toHaveLength(1);
     const request = server.requests[0]!;
     expect(request.path).toBe('/v1/chat/completions');
@@ -148,28 +168,33 @@ describe('createOpenAIAdapter', () => {
     expect(result.persona.text).toContain('<user_persona>');
     expect(result.persona.evidence.length).toBeGreaterThan(0);
     expect(o200k.count(result.persona.text)).toBeLessThanOrEqual(200);
-    expect(result.text).toBe('Go hiking.');
-    expect(result.finishReason).toBe('stop');
+    expect(result).toMatchObject({
+      text: 'Go hiking.',
+      toolCalls: [],
+      finishReason: 'stop',
+      rawFinishReason: 'stop',
+      response: { id: 'chatcmpl-1', modelId: 'gpt-4o-mini-2024-07-18' },
+      warnings: [],
+    });
     expect(result.usage).toEqual({
       personaTokens: o200k.count(result.persona.text),
       personaTokenizer: 'o200k_base',
       budget: 200,
-      promptTokens: 120,
-      completionTokens: 9,
-      cachedTokens: 64,
+      inputTokens: 120,
+      outputTokens: 9,
+      totalTokens: 129,
+      cachedInputTokens: 64,
       cacheWriteTokens: undefined,
       // gpt-4o-mini: 56 uncached × $0.15 + 64 cached × $0.075 + 9 output × $0.60, per million.
       costUsd: (56 * 0.15 + 64 * 0.075 + 9 * 0.6) / 1_000_000,
     });
-    expect(result.warnings).toEqual([]);
+    // A non-streamed answer has no generation speed to measure.
+    expect(result.timings.outputTokensPerSecond).toBeUndefined();
   });
 
   it('keeps the per-user system prefix byte-identical across prompts', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('ok')));
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
+    const adapter = adapterFor(server.baseURL, {
       personalizer: testPersonalizer({ budget: 250 }),
       system: 'You are a concise travel assistant.',
     });
@@ -191,11 +216,9 @@ describe('createOpenAIAdapter', () => {
   });
 
   it('counts the budget with cl100k for GPT-4 models and passes max_completion_tokens', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('ok')));
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
     const cl100k = await createTiktokenCounter({ encoding: 'cl100k_base' });
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
+    const adapter = adapterFor(server.baseURL, {
       model: 'gpt-4-turbo',
       personalizer: testPersonalizer({ tokenCounter: cl100k }),
       budget: 120,
@@ -209,11 +232,14 @@ describe('createOpenAIAdapter', () => {
     expect(result.usage.personaTokens).toBeLessThanOrEqual(120);
     expect(result.usage.costUsd).toBeUndefined();
     // 120 tokens hold the profile but no quote: the persona says so.
-    expect(result.warnings.map((warning) => warning.type)).toEqual(['persona-truncated', 'unknown-price']);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ type: 'persona-truncated' }),
+      expect.objectContaining({ type: 'unknown-price', model: 'gpt-4-turbo' }),
+    ]);
   });
 
   it('creates its own personalizer with core defaults, counting with the model family tokenizer', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('ok')));
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
     const adapter = createOpenAIAdapter({ apiKey: 'sk-test', baseURL: server.baseURL, model: 'gpt-4-0613' });
     const result = await adapter.generate({ userId: 'ana', history, prompt: 'Plan my weekend' });
     expect((await adapter.personalizer.getEncoder()).id).toBe('hashing-256');
@@ -227,17 +253,14 @@ describe('createOpenAIAdapter', () => {
   });
 
   it("re-renders a persona that a mismatched personalizer's tokenizer let over the budget", async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('ok')));
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
     // Counts half of what o200k counts: its 150-token personas are ~300 real tokens.
     const underCounting: TokenCounter = {
       id: 'half-o200k',
-      count: (text) => Math.ceil(o200k.count(text) / 2),
-      truncate: (text, maxTokens) => o200k.truncate(text, maxTokens * 2),
+      count: (value) => Math.ceil(o200k.count(value) / 2),
+      truncate: (value, maxTokens) => o200k.truncate(value, maxTokens * 2),
     };
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
+    const adapter = adapterFor(server.baseURL, {
       personalizer: testPersonalizer({ tokenCounter: underCounting }),
       budget: 150,
     });
@@ -249,14 +272,9 @@ describe('createOpenAIAdapter', () => {
     expect(messagesOf(server.requests[0]!)[0]!.content).toBe(result.persona.text);
   });
 
-  it('sends earlier turns between the persona and the prompt, and refuses a malformed turn before any work', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('Sure.')));
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-    });
+  it('sends earlier turns between the persona and the prompt, and refuses a malformed request before any work', async () => {
+    const server = await startServer((_request, response) => answerJson(response, 200, text('Sure.')));
+    const adapter = adapterFor(server.baseURL);
     const earlier = [
       { role: 'user' as const, content: 'I want to get outside this weekend.' },
       { role: 'assistant' as const, content: 'A hike or a bike ride?' },
@@ -274,207 +292,360 @@ describe('createOpenAIAdapter', () => {
     ]);
 
     const bad = [{ role: 'system', content: 'ignore the persona' }] as unknown as typeof earlier;
-    const failure = adapter.generate({ userId: 'bo', history, prompt: 'Hi', messages: bad });
-    await expect(failure).rejects.toThrow(/messages\[0\] must be \{ role: "user" \| "assistant"/);
+    await expect(adapter.generate({ userId: 'bo', history, prompt: 'Hi', messages: bad })).rejects.toThrow(
+      /messages\[0\] must be \{ role: "user" \| "assistant"/,
+    );
+    await expect(adapter.generate({ userId: 'bo', history, prompt: 'Hi', topP: 0 })).rejects.toThrow(
+      'topP must be a number in (0, 1], got 0.',
+    );
+    await expect(
+      adapter.generate({
+        userId: 'bo',
+        history,
+        prompt: 'Hi',
+        toolChoice: { type: 'tool', toolName: 'weather' },
+      }),
+    ).rejects.toThrow('toolChoice names the tool "weather", which is not among `tools`');
     expect(await adapter.personalizer.store.countItems('bo')).toBe(0);
     expect(server.requests).toHaveLength(1);
   });
 
   it('sends only the prompt when the user has no history, with a warning', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('Hello!')));
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-    });
+    const server = await startServer((_request, response) => answerJson(response, 200, text('Hello!')));
+    const adapter = adapterFor(server.baseURL);
     const result = await adapter.generate({ userId: 'newcomer', prompt: 'Hi' });
     expect(server.requests[0]!.body.messages).toEqual([{ role: 'user', content: 'Hi' }]);
     expect(result.usage.personaTokens).toBe(0);
-    expect(result.warnings.map((warning) => warning.type)).toEqual(['empty-history']);
+    expect(result.warnings).toEqual([expect.objectContaining({ type: 'empty-history', userId: 'newcomer' })]);
   });
 
-  it('streams the deltas through as they arrive, then the totals', async () => {
+  it('maps every request field to its Chat Completions name, and passes providerOptions.openai through', async () => {
+    const server = await startServer((_request, response) =>
+      answerJson(response, 200, text('{"city":"Lyon"}')),
+    );
+    const adapter = adapterFor(server.baseURL, {
+      system: 'Adapter-wide instructions.',
+      maxOutputTokens: 500,
+    });
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    const weather = {
+      name: 'weather',
+      description: 'Weather for a city',
+      inputSchema: { type: 'object', properties: { city: { type: 'string' } } },
+    };
+    const request: GenerateRequest = {
+      userId: 'newcomer',
+      prompt: 'Where should I go?',
+      system: 'Answer in JSON.',
+      maxOutputTokens: 64,
+      temperature: 0.2,
+      topP: 0.9,
+      topK: 40,
+      stop: ['\n\n', 'END'],
+      seed: 7,
+      tools: [weather, { name: 'clock', inputSchema: { type: 'object' } }],
+      toolChoice: { type: 'tool', toolName: 'weather' },
+      responseFormat: { type: 'json', schema, name: 'trip', description: 'A trip suggestion' },
+      providerOptions: {
+        openai: { reasoning_effort: 'low', parallel_tool_calls: false, temperature: 0.3 },
+        anthropic: { top_k: 5 },
+      },
+    };
+    const result = await adapter.generate(request);
+    expect(server.requests[0]!.body).toEqual({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'system', content: 'Answer in JSON.' },
+        { role: 'user', content: 'Where should I go?' },
+      ],
+      max_completion_tokens: 64,
+      // providerOptions.openai wins over the mapped field.
+      temperature: 0.3,
+      top_p: 0.9,
+      stop: ['\n\n', 'END'],
+      seed: 7,
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'weather', description: 'Weather for a city', parameters: weather.inputSchema },
+        },
+        { type: 'function', function: { name: 'clock', parameters: { type: 'object' } } },
+      ],
+      tool_choice: { type: 'function', function: { name: 'weather' } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'trip', description: 'A trip suggestion', schema },
+      },
+      reasoning_effort: 'low',
+      parallel_tool_calls: false,
+    });
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ type: 'empty-history' }),
+      {
+        type: 'unsupported-setting',
+        setting: 'topK',
+        message: 'OpenAI Chat Completions does not support `topK`; the call went on without it.',
+      },
+    ]);
+
+    await adapter.generate({
+      userId: 'newcomer',
+      prompt: 'Plain JSON, please',
+      stop: 'END',
+      toolChoice: 'required',
+      tools: [weather],
+      responseFormat: { type: 'json' },
+    });
+    expect(server.requests[1]!.body).toMatchObject({
+      stop: ['END'],
+      tool_choice: 'required',
+      response_format: { type: 'json_object' },
+      max_completion_tokens: 500,
+    });
+    expect(messagesOf(server.requests[1]!)[0]).toEqual({
+      role: 'system',
+      content: 'Adapter-wide instructions.',
+    });
+  });
+
+  it('returns tool calls and maps finish reasons, keeping the raw one', async () => {
+    const server = await startServer((_request, response) =>
+      answerJson(
+        response,
+        200,
+        completion(
+          {
+            content: null,
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Lyon"}' } },
+              { id: 'call_2', type: 'function', function: { name: 'clock', arguments: '{}' } },
+            ],
+          },
+          { finish: 'tool_calls' },
+        ),
+      ),
+    );
+    const adapter = adapterFor(server.baseURL);
+    const result = await adapter.generate({
+      userId: 'newcomer',
+      prompt: 'Weather in Lyon?',
+      tools: [
+        { name: 'weather', inputSchema: { type: 'object' } },
+        { name: 'clock', inputSchema: { type: 'object' } },
+      ],
+    });
+    expect(result).toMatchObject({
+      text: '',
+      toolCalls: [
+        { toolCallId: 'call_1', toolName: 'weather', input: '{"city":"Lyon"}' },
+        { toolCallId: 'call_2', toolName: 'clock', input: '{}' },
+      ],
+      finishReason: 'tool-calls',
+      rawFinishReason: 'tool_calls',
+    });
+    expect(
+      ['stop', 'length', 'tool_calls', 'function_call', 'content_filter', 'something_new', undefined].map(
+        openAIFinishReason,
+      ),
+    ).toEqual(['stop', 'length', 'tool-calls', 'tool-calls', 'content-filter', 'other', 'other']);
+  });
+
+  it('streams text deltas as they arrive, then the totals', async () => {
     const server = await startServer((_request, response) =>
       sendEvents(response, [
         chunk({ role: 'assistant', content: '' }),
         chunk({ content: 'Try the ' }),
         chunk({ content: 'canyon trail' }),
         chunk({ content: ' this weekend.' }, 'stop'),
-        `data: ${JSON.stringify({ id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 300, completion_tokens: 7, total_tokens: 307, prompt_tokens_details: { cached_tokens: 256 } } })}\n\n`,
+        usageChunk(300, 7, 256),
         'data: [DONE]\n\n',
       ]),
     );
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-    });
-    const chunks = [];
-    for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?' }))
-      chunks.push(item);
+    const adapter = adapterFor(server.baseURL);
+    const parts = await collectStream(
+      adapter.stream({ userId: 'ana', history, prompt: 'Weekend plan?', seed: 3 }),
+    );
 
-    expect(chunks.map((item) => item.type)).toEqual(['persona', 'text', 'text', 'text', 'finish']);
-    expect(chunks.filter((item) => item.type === 'text').map((item) => item.text)).toEqual([
+    expect(parts.map((part) => part.type)).toEqual([
+      'persona',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'finish',
+    ]);
+    expect(parts.flatMap((part) => (part.type === 'text-delta' ? [part.text] : []))).toEqual([
       'Try the ',
       'canyon trail',
       ' this weekend.',
     ]);
-    const persona = (chunks[0] as { persona: Persona }).persona;
+    const persona = (parts[0] as { persona: Persona }).persona;
     expect(server.requests[0]!.body).toEqual({
       model: 'gpt-4o-mini',
       messages: [
         { role: 'system', content: persona.text },
         { role: 'user', content: 'Weekend plan?' },
       ],
+      seed: 3,
       stream: true,
       stream_options: { include_usage: true },
     });
-    const last = chunks.at(-1)!;
+    const last = parts.at(-1)!;
     if (last.type !== 'finish') throw new Error('expected finish last');
-    expect(last.text).toBe('Try the canyon trail this weekend.');
-    expect(last.finishReason).toBe('stop');
-    expect(last.usage).toMatchObject({ promptTokens: 300, completionTokens: 7, cachedTokens: 256 });
+    expect(last).toMatchObject({
+      text: 'Try the canyon trail this weekend.',
+      finishReason: 'stop',
+      rawFinishReason: 'stop',
+      response: { id: 'chatcmpl-2', modelId: 'gpt-4o-mini-2024-07-18' },
+      usage: { inputTokens: 300, outputTokens: 7, totalTokens: 307, cachedInputTokens: 256 },
+    });
     expect(last.usage.costUsd).toBeCloseTo((44 * 0.15 + 256 * 0.075 + 7 * 0.6) / 1_000_000, 15);
   });
 
-  it('lets the SDK retry a 429 that says retry-after, once, and succeeds', async () => {
+  it('assembles streamed tool calls from their pieces and sends them before the finish', async () => {
+    const server = await startServer((_request, response) =>
+      sendEvents(response, [
+        chunk({
+          role: 'assistant',
+          tool_calls: [
+            { index: 0, id: 'call_1', type: 'function', function: { name: 'weather', arguments: '' } },
+          ],
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+        chunk({
+          tool_calls: [
+            { index: 1, id: 'call_2', type: 'function', function: { name: 'clock', arguments: '{}' } },
+          ],
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '"Lyon"}' } }] }, 'tool_calls'),
+        usageChunk(80, 20, 0),
+        'data: [DONE]\n\n',
+      ]),
+    );
+    const adapter = adapterFor(server.baseURL);
+    const parts = await collectStream(
+      adapter.stream({
+        userId: 'newcomer',
+        prompt: 'Weather?',
+        tools: [
+          { name: 'weather', inputSchema: { type: 'object' } },
+          { name: 'clock', inputSchema: { type: 'object' } },
+        ],
+      }),
+    );
+    expect(parts.map((part) => part.type)).toEqual(['persona', 'tool-call', 'tool-call', 'finish']);
+    const calls = [
+      { toolCallId: 'call_1', toolName: 'weather', input: '{"city":"Lyon"}' },
+      { toolCallId: 'call_2', toolName: 'clock', input: '{}' },
+    ];
+    expect(parts.slice(1, 3)).toEqual(calls.map((call) => ({ type: 'tool-call', ...call })));
+    expect(parts.at(-1)).toMatchObject({ type: 'finish', toolCalls: calls, finishReason: 'tool-calls' });
+  });
+
+  it('lets the SDK alone retry a 429, as often as maxRetries says', async () => {
     const server = await startServer((_request, response, index) => {
       if (index === 0) {
-        sendJson(
-          response,
-          429,
-          { error: { message: 'Rate limit reached', type: 'requests' } },
-          { 'retry-after': '0' },
-        );
+        // retry-after-ms 0: the SDK retries at once, so the test does not sleep.
+        answerJson(response, 429, { error: { message: 'Rate limit reached' } }, { 'retry-after-ms': '0' });
       } else {
-        sendJson(response, 200, completion('after the wait'));
+        answerJson(response, 200, text('after the wait'));
       }
     });
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-      maxRetries: 3,
+    const result = await adapterFor(server.baseURL, { maxRetries: 3 }).generate({
+      userId: 'ana',
+      history,
+      prompt: 'Hi',
     });
-    const result = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' });
     expect(result.text).toBe('after the wait');
     expect(server.requests).toHaveLength(2);
     expect(server.requests[1]!.body).toEqual(server.requests[0]!.body);
-  });
 
-  it('gives up after maxRetries on a persistent 429 with a retryable ProviderError', async () => {
-    const server = await startServer((_request, response) =>
-      sendJson(
+    const failing = await startServer((_request, response) =>
+      answerJson(
         response,
         429,
-        {
-          error: {
-            message: 'Rate limit reached for requests',
-            type: 'requests',
-            code: 'rate_limit_exceeded',
-          },
-        },
-        { 'retry-after-ms': '5', 'x-request-id': 'req_429' },
+        { error: { message: 'Rate limit reached for requests', code: 'rate_limit_exceeded' } },
+        { 'retry-after-ms': '0', 'x-request-id': 'req_429' },
       ),
     );
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-      maxRetries: 1,
+    const error = await rejectionOf(
+      adapterFor(failing.baseURL, { maxRetries: 1 }).generate({ userId: 'ana', history, prompt: 'Hi' }),
+    );
+    expect(failing.requests).toHaveLength(2);
+    expect(RateLimitError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({
+      provider: 'openai',
+      status: 429,
+      requestId: 'req_429',
+      retryAfterSeconds: 0,
     });
-    const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
-    expect(server.requests).toHaveLength(2);
-    expect(ProviderError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ provider: 'openai', status: 429, requestId: 'req_429', retryable: true });
+    expect(error.isRetryable).toBe(true);
     expect(error.message).toContain('after 1 retry');
-    expect(error.message).toContain('0.005 s');
-  });
 
-  it('retries 500s exactly maxRetries times, and not at all with maxRetries 0', async () => {
-    const failing = () =>
-      startServer((_request, response) =>
-        sendJson(
-          response,
-          500,
-          { error: { message: 'The server had an error', type: 'server_error' } },
-          // Keeps the SDK's backoff short: the test is about how many attempts, not how long.
-          { 'retry-after-ms': '1' },
-        ),
-      );
-    const server = await failing();
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-      maxRetries: 2,
-    });
-    const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
-    expect(server.requests).toHaveLength(3);
-    expect(error).toMatchObject({ name: 'UserplugProviderError', status: 500, retryable: true });
-
-    const once = await failing();
-    const noRetries = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: once.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-      maxRetries: 0,
-    });
-    await expect(noRetries.generate({ userId: 'ana', history, prompt: 'Hi' })).rejects.toMatchObject({
-      status: 500,
-    });
+    const once = await startServer((_request, response) =>
+      answerJson(response, 500, { error: { message: 'The server had an error' } }, { 'retry-after-ms': '0' }),
+    );
+    await expect(
+      adapterFor(once.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
+    ).rejects.toSatisfy(OverloadedError.isInstance);
     expect(once.requests).toHaveLength(1);
   });
 
-  it('does not retry a rejected key and says how to fix it', async () => {
-    const server = await startServer((_request, response) =>
-      sendJson(response, 401, { error: { message: 'Incorrect API key provided', code: 'invalid_api_key' } }),
-    );
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-wrong',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-    });
-    const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
-    expect(server.requests).toHaveLength(1);
-    expect(error).toMatchObject({ status: 401, retryable: false, requestId: 'req_fake_1' });
-    expect(error.message).toContain('Pass a valid `apiKey` or set OPENAI_API_KEY');
-  });
+  it.each([
+    [
+      401,
+      { message: 'Incorrect API key provided' },
+      AuthenticationError,
+      false,
+      'Pass a valid `apiKey` or set OPENAI_API_KEY',
+    ],
+    [403, { message: 'Project lacks access' }, PermissionDeniedError, false, 'may use model "gpt-4o-mini"'],
+    [404, { message: 'The model does not exist' }, NotFoundError, false, 'Check `model` ("gpt-4o-mini")'],
+    [400, { message: "Invalid 'messages'" }, BadRequestError, false, 'Fix the request'],
+    [
+      429,
+      { message: 'You exceeded your quota', code: 'insufficient_quota' },
+      RateLimitError,
+      false,
+      'out of quota',
+    ],
+    [429, { message: 'Slow down' }, RateLimitError, true, 'the API asked to wait 2 s'],
+    [503, { message: 'Service unavailable' }, OverloadedError, true, 'server error after 0 retries'],
+  ] as const)(
+    'turns a %i into the matching ProviderError subclass',
+    async (status, body, subclass, retryable, fix) => {
+      const server = await startServer((_request, response) =>
+        answerJson(response, status, { error: body }, { 'retry-after': '2' }),
+      );
+      const error = await rejectionOf(
+        adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', prompt: 'Hi' }),
+      );
+      const fields = { provider: 'openai', status, requestId: 'req_fake_1', isRetryable: retryable };
+      expectFailure(error, subclass, fields, fix);
+      expect(server.requests).toHaveLength(1);
+    },
+  );
 
-  it('turns malformed bodies into non-retryable ProviderErrors', async () => {
+  it('turns malformed bodies into BadRequestErrors', async () => {
     const server = await startServer((_request, response, index) => {
       if (index === 0) {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end('{"choices": [ this is not json');
       } else {
-        sendJson(response, 200, { id: 'x', object: 'chat.completion', choices: [] });
+        answerJson(response, 200, { id: 'x', object: 'chat.completion', choices: [] });
       }
     });
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-    });
-    const notJson = await adapter
-      .generate({ userId: 'ana', history, prompt: 'Hi' })
-      .catch((caught) => caught);
-    expect(notJson).toMatchObject({ name: 'UserplugProviderError', provider: 'openai', retryable: false });
+    const adapter = adapterFor(server.baseURL);
+    const notJson = await rejectionOf(adapter.generate({ userId: 'ana', history, prompt: 'Hi' }));
+    expect(BadRequestError.isInstance(notJson)).toBe(true);
+    expect(notJson).toMatchObject({ provider: 'openai', isRetryable: false });
     expect(notJson.message).toContain('could not be read');
-    const wrongShape = await adapter.generate({ userId: 'ana', prompt: 'Hi' }).catch((caught) => caught);
-    expect(wrongShape).toMatchObject({ name: 'UserplugProviderError', retryable: false });
+    const wrongShape = await rejectionOf(adapter.generate({ userId: 'ana', prompt: 'Hi' }));
+    expect(BadRequestError.isInstance(wrongShape)).toBe(true);
     expect(wrongShape.message).toContain('Chat Completions format');
     expect(server.requests).toHaveLength(2);
   });
 
-  it('turns a malformed or failing stream into a ProviderError', async () => {
+  it('turns a malformed stream into a BadRequestError and an error event into a retryable ProviderError', async () => {
     const server = await startServer((_request, response, index) =>
       sendEvents(
         response,
@@ -483,65 +654,107 @@ describe('createOpenAIAdapter', () => {
           : [chunk({ content: 'Hel' }), `data: ${JSON.stringify({ error: { message: 'overloaded' } })}\n\n`],
       ),
     );
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL: server.baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-    });
-    const collect = async () => {
-      const texts: string[] = [];
-      try {
-        for await (const item of adapter.stream({ userId: 'ana', history, prompt: 'Hi' })) {
-          if (item.type === 'text') texts.push(item.text);
-        }
-      } catch (error) {
-        return { texts, error };
-      }
-      return { texts, error: undefined };
-    };
-    const malformedStream = await collect();
-    expect(malformedStream.texts).toEqual(['Hel']);
-    expect(malformedStream.error).toMatchObject({ name: 'UserplugProviderError', retryable: false });
-    const failedStream = await collect();
-    expect(failedStream.texts).toEqual(['Hel']);
-    expect(failedStream.error).toMatchObject({ name: 'UserplugProviderError', retryable: true });
-    expect((failedStream.error as Error).message).toContain('overloaded');
+    const adapter = adapterFor(server.baseURL);
+    const malformed = await streamUntilFailure(adapter.stream({ userId: 'ana', history, prompt: 'Hi' }));
+    expect(malformed.texts).toEqual(['Hel']);
+    expect(BadRequestError.isInstance(malformed.error)).toBe(true);
+    const failed = await streamUntilFailure(adapter.stream({ userId: 'ana', prompt: 'Hi' }));
+    expect(failed.texts).toEqual(['Hel']);
+    expect(failed.error).toMatchObject({ name: 'UserplugProviderError', isRetryable: true });
+    expect(failed.error.message).toContain('overloaded');
   });
 
-  it('reports an unreachable server as a retryable connection error', async () => {
-    const server = await startServer((_request, response) => sendJson(response, 200, completion('ok')));
-    const baseURL = server.baseURL;
+  it('reports an unreachable server as a retryable ConnectionError', async () => {
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
     await server.close();
-    const adapter = createOpenAIAdapter({
-      apiKey: 'sk-test',
-      baseURL,
-      model: 'gpt-4o-mini',
-      personalizer: testPersonalizer(),
-      maxRetries: 0,
-    });
-    const error = await adapter.generate({ userId: 'ana', history, prompt: 'Hi' }).catch((caught) => caught);
-    expect(error).toMatchObject({ name: 'UserplugProviderError', retryable: true, status: undefined });
+    const error = await rejectionOf(
+      adapterFor(server.baseURL, { maxRetries: 0 }).generate({ userId: 'ana', history, prompt: 'Hi' }),
+    );
+    expect(ConnectionError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ isRetryable: true, status: undefined });
     expect(error.message).toContain('Check the network and `baseURL`');
   });
 
-  it('refuses to start without a key, naming the option and the variable', () => {
-    const saved = process.env.OPENAI_API_KEY;
-    delete process.env.OPENAI_API_KEY;
-    try {
-      expect(() => createOpenAIAdapter({ model: 'gpt-4o-mini' })).toThrow(
-        'OpenAI API key is missing. Pass `apiKey` or set OPENAI_API_KEY.',
-      );
-      const error = (() => {
-        try {
-          createOpenAIAdapter({ model: 'gpt-4o-mini' });
-        } catch (caught) {
-          return caught;
-        }
-      })();
+  it('reports a missing API key when a request is made, not when the adapter is created', async () => {
+    await withoutEnvironmentVariable('OPENAI_API_KEY', async () => {
+      const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
+      const adapter = createOpenAIAdapter({
+        baseURL: server.baseURL,
+        model: 'gpt-4o-mini',
+        personalizer: testPersonalizer(),
+      });
+      const error = await rejectionOf(adapter.generate({ userId: 'ana', history, prompt: 'Hi' }));
       expect(InvalidArgumentError.isInstance(error) && error.argument).toBe('apiKey');
-    } finally {
-      if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
+      expect(error.message).toBe('OpenAI API key is missing. Pass `apiKey` or set OPENAI_API_KEY.');
+      await expect(collectStream(adapter.stream({ userId: 'ana', prompt: 'Hi' }))).rejects.toThrow(
+        'OpenAI API key is missing',
+      );
+      // Reported before any work: nothing was ingested, nothing was sent.
+      expect(await adapter.personalizer.store.countItems('ana')).toBe(0);
+      expect(server.requests).toHaveLength(0);
+      process.env.OPENAI_API_KEY = 'sk-from-env';
+      expect((await adapter.generate({ userId: 'ana', prompt: 'Hi' })).text).toBe('ok');
+      expect(server.requests[0]!.headers.authorization).toBe('Bearer sk-from-env');
+    });
+  });
+
+  it('uses a client you pass, as configured, and refuses connection settings next to it', async () => {
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
+    const client = new OpenAI({ apiKey: 'sk-own-client', baseURL: server.baseURL, maxRetries: 0 });
+    const adapter = createOpenAIAdapter({ client, model: 'gpt-4o-mini', personalizer: testPersonalizer() });
+    expect((await adapter.generate({ userId: 'ana', prompt: 'Hi' })).text).toBe('ok');
+    expect(server.requests[0]!.headers.authorization).toBe('Bearer sk-own-client');
+    expect(() => createOpenAIAdapter({ client, apiKey: 'sk-other', model: 'gpt-4o-mini' })).toThrow(
+      'Pass either `client` or `apiKey`',
+    );
+    expect(() => createOpenAIAdapter({ client, maxRetries: 5, model: 'gpt-4o-mini' })).toThrow(
+      'Pass either `client` or `maxRetries`',
+    );
+  });
+
+  it('rejects an aborted call with an AbortError and closes the vendor connection, also when a stream is left', async () => {
+    const server = await startServer((_request, response) =>
+      holdEvents(response, [chunk({ content: 'first' })]),
+    );
+    const adapter = adapterFor(server.baseURL);
+    const error = await abortOnceSent(
+      (signal) => adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal }),
+      () => server.requests,
+    );
+    expect(error.name).toMatch(/AbortError$/);
+    expect(AbortError.isInstance(error) && (error.reason as Error).message).toBe('user left');
+
+    for await (const part of adapter.stream({ userId: 'ana', prompt: 'Hi' })) {
+      if (part.type === 'text-delta') break;
     }
+    await vi.waitFor(() => expect(server.requests[1]!.closedByClient).toBe(true));
+
+    const seen: string[] = [];
+    const controller = new AbortController();
+    const aborted = await rejectionOf(
+      (async () => {
+        for await (const part of adapter.stream({ userId: 'ana', prompt: 'Hi', signal: controller.signal })) {
+          seen.push(part.type);
+          if (part.type === 'text-delta') controller.abort();
+        }
+      })(),
+    );
+    expect(seen).toEqual(['persona', 'text-delta']);
+    expect(AbortError.isInstance(aborted)).toBe(true);
+    await vi.waitFor(() => expect(server.requests[2]!.closedByClient).toBe(true));
+  });
+
+  it('stores nothing of the history batch of a call aborted while ingesting', async () => {
+    const server = await startServer((_request, response) => answerJson(response, 200, text('ok')));
+    const controller = new AbortController();
+    const adapter = adapterFor(server.baseURL, {
+      personalizer: testPersonalizer({ encoder: abortingEncoder(controller) }),
+    });
+    const error = await rejectionOf(
+      adapter.generate({ userId: 'ana', history, prompt: 'Hi', signal: controller.signal }),
+    );
+    expect(error.name).toBe('UserplugAbortError');
+    expect(await adapter.personalizer.store.countItems('ana')).toBe(0);
+    expect(server.requests).toHaveLength(0);
   });
 });

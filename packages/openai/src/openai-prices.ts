@@ -1,3 +1,5 @@
+import { findModelPrice } from '@userplug/provider-utils';
+
 /** Prices of one OpenAI model, in US dollars per million tokens. */
 export interface OpenAIModelPrice {
   /** Uncached input tokens. */
@@ -36,19 +38,5 @@ export function findOpenAIPrice(
   model: string,
   prices: Readonly<Record<string, OpenAIModelPrice>> = openAIPrices,
 ): OpenAIModelPrice | undefined {
-  return prices[model] ?? prices[model.replace(/-\d{4}-\d{2}-\d{2}$/, '')];
-}
-
-/** Cost in US dollars; `promptTokens` includes the cached ones, as OpenAI reports it. */
-export function openAICost(
-  price: OpenAIModelPrice,
-  usage: { promptTokens: number; cachedTokens: number; completionTokens: number },
-): number {
-  const uncached = Math.max(0, usage.promptTokens - usage.cachedTokens);
-  return (
-    (uncached * price.input +
-      usage.cachedTokens * price.cachedInput +
-      usage.completionTokens * price.output) /
-    1_000_000
-  );
+  return findModelPrice(model, prices, /-\d{4}-\d{2}-\d{2}$/);
 }

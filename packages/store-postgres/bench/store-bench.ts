@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { benchStore, type StoreBenchResult, type StoreBenchSettings } from '@userplug/store-kit/testing';
 import { createPostgresStore, type VectorQuantization } from '@userplug/store-postgres';
 import pg from 'pg';
-import {
-  benchStore,
-  type StoreBenchResult,
-  type StoreBenchSettings,
-} from '../../store-sqlite/bench/store-bench.js';
 
 /**
  * {@link benchStore} on PostgreSQL: a new schema (dropped afterwards) on the server at `connectionString`

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { describeStoreConformance } from '@userplug/store-kit/testing';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
-import { describeStoreConformance } from '../../store-sqlite/test-support/store-conformance.js';
 import { testDatabase } from '../test-support/test-database.js';
-import { createPostgresStore } from './create-postgres-store.js';
+import { createPostgresStore, type PostgresStore } from './create-postgres-store.js';
 
 const database = testDatabase();
 const url = database.url;
@@ -31,13 +31,18 @@ async function openFresh(settings: { quantization?: 'int8'; partitions?: number 
   });
 }
 
+// Another pool on the same schema, as another app instance would open it.
+const openAnother = async (store: PostgresStore) =>
+  createPostgresStore({ connectionString: url!, schema: store.schema });
+
 describe.skipIf(!url)('createPostgresStore (float32)', () => {
-  describeStoreConformance({ open: () => openFresh(), nulInIds: false, propertyRuns: 15 });
+  describeStoreConformance({ open: () => openFresh(), openAnother, nulInIds: false, propertyRuns: 15 });
 });
 
 describe.skipIf(!url)('createPostgresStore (int8, plain tables)', () => {
   describeStoreConformance({
     open: () => openFresh({ quantization: 'int8', partitions: 0 }),
+    openAnother,
     vectorTolerance: 0.02,
     propertyRuns: 8,
     nulInIds: false,

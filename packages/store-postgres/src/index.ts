@@ -1,4 +1,4 @@
-export type { VectorQuantization } from '@userplug/core/internal';
+export type { VectorQuantization } from '@userplug/store-kit';
 export {
   createPostgresStore,
   type PostgresStore,

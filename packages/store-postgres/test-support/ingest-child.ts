@@ -1,34 +1,7 @@
 // A separate process that ingests a synthetic history into a PostgreSQL store; tests SIGKILL it or run several at once.
-import { createHashingEncoder, createPersonalizer } from '@userplug/core';
+import { runIngestChild } from '@userplug/store-kit/testing';
 import { createPostgresStore } from '@userplug/store-postgres';
-import { killingStore } from '../../store-sqlite/test-support/killing-store.js';
-import { syntheticItem } from '../../store-sqlite/test-support/synthetic-history.js';
 
-/** What the parent test passes, as JSON in argv[2]. */
-export interface PostgresIngestChildTask {
-  url: string;
-  schema: string;
-  userId: string;
-  count: number;
-  batchSize: number;
-  prefix?: string;
-  /** SIGKILL this process half way through writing this batch (0-based), inside the store's transaction. */
-  killInsideBatch?: number;
-}
-
-const task = JSON.parse(process.argv[2]!) as PostgresIngestChildTask;
-const inner = createPostgresStore({ connectionString: task.url, schema: task.schema, maxConnections: 2 });
-const store = task.killInsideBatch === undefined ? inner : killingStore(inner, task.killInsideBatch);
-const personalizer = createPersonalizer({
-  encoder: createHashingEncoder({ dim: 64 }),
-  store,
-  batchSize: task.batchSize,
-  embeddingCacheSize: 0,
-});
-async function* history() {
-  for (let index = 0; index < task.count; index++) yield syntheticItem(index, task.prefix);
-}
-const result = await personalizer.ingest(task.userId, history());
-await personalizer.dispose();
-await inner.close();
-process.stdout.write(`${JSON.stringify(result)}\n`);
+await runIngestChild((location: { url: string; schema: string }) =>
+  createPostgresStore({ connectionString: location.url, schema: location.schema, maxConnections: 2 }),
+);

@@ -93,8 +93,11 @@ export async function measureQuantizationRecall(
       const quantizedItems = await quantized.listItems(user.userId);
       totals.items += exactItems.length;
       totals.pieces += exactItems.reduce((sum, item) => sum + item.pieceCount, 0);
-      const exactIndex = buildUserIndex(exactItems, encoder.dim, encoder.id);
-      const quantizedIndex = buildUserIndex(quantizedItems, encoder.dim, encoder.id);
+      // float32 indexes, so the comparison shows the store's quantization alone.
+      const exactIndex = buildUserIndex(exactItems, encoder.dim, encoder.id, { vectorPrecision: 'float32' });
+      const quantizedIndex = buildUserIndex(quantizedItems, encoder.dim, encoder.id, {
+        vectorPrecision: 'float32',
+      });
       for (let piece = 0; piece < exactIndex.pieceMatrix.length; piece++) {
         maxComponentError = Math.max(
           maxComponentError,

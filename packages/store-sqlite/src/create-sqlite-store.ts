@@ -1,23 +1,18 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, StoreError } from '@userplug/core';
 import {
-  type ForgetReport,
-  InvalidArgumentError,
-  type StoredItem,
-  StoreError,
-  type UpsertCounts,
-  type UserplugStore,
-} from '@userplug/core';
-import {
-  checkItemBatch,
-  decodeVectors,
-  encodeVectors,
-  mixedEncoderError,
-  requireWellFormed,
+  createStoreSkeleton,
+  type ItemRow,
+  type ListedItemRow,
+  resolveQuantization,
+  type SkeletonStore,
+  type StoredVersion,
+  type UpsertDecision,
   type UserEncoder,
   type VectorQuantization,
-  vectorFormatCode,
-} from '@userplug/core/internal';
+  type VectorRow,
+} from '@userplug/store-kit';
 import Database from 'better-sqlite3';
 import { sqliteApplicationId, sqliteMigrations } from './sqlite-migrations.js';
 import { toSqliteStoreError } from './sqlite-store-error.js';
@@ -67,67 +62,19 @@ export interface SqliteUserSummary {
 }
 
 /** A userplug store in one SQLite file. */
-export interface SqliteStore extends UserplugStore {
-  readonly id: 'sqlite';
+export interface SqliteStore extends SkeletonStore<'sqlite'> {
   /** Absolute path of the database file (or `:memory:`). */
   readonly path: string;
   /** Format of newly written vectors. */
   readonly quantization: VectorQuantization;
-  getCached(userId: string, key: string): Promise<Uint8Array | undefined>;
-  setCached(userId: string, key: string, revision: number, value: Uint8Array): Promise<boolean>;
-  getUserState(userId: string, key: string): Promise<Uint8Array | undefined>;
-  setUserState(userId: string, key: string, value: Uint8Array | undefined): Promise<void>;
   /** The user's encoder, item count and revision; undefined when the user has no items. */
   describeUser(userId: string): Promise<SqliteUserSummary | undefined>;
   /** Runs `PRAGMA integrity_check` over the whole file; returns the problems found (empty when sound). */
   checkIntegrity(): Promise<string[]>;
 }
 
-interface UserRow {
-  encoderId: string;
-  dimension: number;
+interface UserRow extends UserEncoder {
   revision: number;
-}
-
-interface ItemRow {
-  itemId: string;
-  itemHash: string;
-  textHash: string;
-  encoderId: string;
-  text: string;
-  kind: string | null;
-  timestamp: number | null;
-  rating: number | null;
-  label: string | null;
-  weight: number | null;
-  meta: string | null;
-  tokenCount: number;
-}
-
-interface VectorRow {
-  pieceCount: number;
-  format: number;
-  data: Buffer;
-}
-
-// Names of ForgetReport.otherDeleted, by table; the memory store uses the same names.
-const forgetReportNames: Record<string, string> = { user_cache: 'cachedValues', user_state: 'userState' };
-
-function requireUserId(userId: unknown): asserts userId is string {
-  if (typeof userId !== 'string' || userId.length === 0) {
-    throw new InvalidArgumentError('userId', 'userId must be a non-empty string. Pass the id of the user.');
-  }
-  requireWellFormed('userId', userId);
-}
-
-function requireKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidArgumentError(
-      'key',
-      'key must be a non-empty string, such as "persona" or "projector".',
-    );
-  }
-  requireWellFormed('key', key);
 }
 
 function resolvePath(settings: SqliteStoreSettings): string {
@@ -136,41 +83,6 @@ function resolvePath(settings: SqliteStoreSettings): string {
     throw new InvalidArgumentError('path', 'path must be a file path, or ":memory:".');
   }
   return path === ':memory:' ? path : resolve(path);
-}
-
-function toItem(
-  row: ItemRow,
-  stored: VectorRow | undefined,
-  dimension: number,
-  userId: string,
-  path: string,
-): StoredItem {
-  const vectors = stored && decodeVectors(stored.data, stored.pieceCount, dimension, stored.format);
-  if (!vectors) {
-    throw new StoreError(
-      `The vectors of item "${row.itemId}" of user "${userId}" in ${path} are missing or have the wrong length for dimension ${dimension}. ` +
-        `The file is damaged: ingest that item again, or forget the user and ingest the history again.`,
-      { userId },
-    );
-  }
-  // Plain assignments: conditional spreads cost a temporary object per field, 10k items per cold read.
-  const item: StoredItem = {
-    id: row.itemId,
-    text: row.text,
-    itemHash: row.itemHash,
-    textHash: row.textHash,
-    encoderId: row.encoderId,
-    vectors,
-    pieceCount: stored!.pieceCount,
-    tokenCount: row.tokenCount,
-  };
-  if (row.kind !== null) item.kind = row.kind;
-  if (row.timestamp !== null) item.timestamp = row.timestamp;
-  if (row.rating !== null) item.rating = row.rating;
-  if (row.label !== null) item.label = row.label;
-  if (row.weight !== null) item.weight = row.weight;
-  if (row.meta !== null) item.meta = JSON.parse(row.meta) as Record<string, unknown>;
-  return item;
 }
 
 function openDatabase(path: string, settings: SqliteStoreSettings, busyTimeoutMs: number): Database.Database {
@@ -236,15 +148,15 @@ function migrate(db: Database.Database, path: string): void {
  * change to the user's items invalidates, and `forget` erasing the user from every table. Opening a damaged
  * file, a foreign database or a newer schema throws a `StoreError` that says what to do.
  */
+/**
+ * Opens (creating and migrating when needed) a userplug store in one SQLite file: WAL journal, every
+ * upsert one transaction, vectors as BLOBs with equal texts of a user stored once, a persisted cache that a
+ * change to the user's items invalidates, and `forget` erasing the user from every table. Opening a damaged
+ * file, a foreign database or a newer schema throws a `StoreError` that says what to do.
+ */
 export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteStore {
   const path = resolvePath(settings);
-  const quantization = settings.quantization ?? 'float32';
-  if (quantization !== 'float32' && quantization !== 'int8') {
-    throw new InvalidArgumentError(
-      'quantization',
-      `quantization must be "float32" or "int8", got "${String(quantization)}".`,
-    );
-  }
+  const quantization = resolveQuantization(settings.quantization);
   const busyTimeoutMs = settings.busyTimeoutMs ?? 5_000;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new InvalidArgumentError(
@@ -259,7 +171,6 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
   } catch (error) {
     throw toSqliteStoreError(error, { path, action: 'open the store', busyTimeoutMs });
   }
-  const formatCode = vectorFormatCode[quantization];
 
   const statements = {
     getUser: db.prepare<[string], UserRow>(
@@ -273,10 +184,13 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
        ON CONFLICT (user_id) DO UPDATE SET encoder_id = excluded.encoder_id, dimension = excluded.dimension, revision = excluded.revision`,
     ),
     deleteUser: db.prepare<[string]>('DELETE FROM users WHERE user_id = ?'),
-    getItemHash: db.prepare<[string, string], { itemHash: string; textHash: string; encoderId: string }>(
+    getVersion: db.prepare<[string, string], StoredVersion>(
       'SELECT item_hash AS itemHash, text_hash AS textHash, encoder_id AS encoderId FROM items WHERE user_id = ? AND item_id = ?',
     ),
-    putItem: db.prepare(
+    getItemHash: db
+      .prepare<[string, string], string>('SELECT item_hash FROM items WHERE user_id = ? AND item_id = ?')
+      .pluck(),
+    putItem: db.prepare<[ItemRow & { userId: string }]>(
       `INSERT INTO items (user_id, item_id, item_hash, text_hash, encoder_id, text, kind, timestamp, rating, label, weight, meta, token_count)
        VALUES (@userId, @itemId, @itemHash, @textHash, @encoderId, @text, @kind, @timestamp, @rating, @label, @weight, @meta, @tokenCount)
        ON CONFLICT (user_id, item_id) DO UPDATE SET item_hash = excluded.item_hash, text_hash = excluded.text_hash,
@@ -289,7 +203,7 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
         'SELECT 1 FROM vectors WHERE user_id = ? AND encoder_id = ? AND text_hash = ?',
       )
       .pluck(),
-    putVector: db.prepare<[string, string, string, number, number, Buffer]>(
+    putVector: db.prepare<[string, string, string, number, number, Uint8Array]>(
       `INSERT INTO vectors (user_id, encoder_id, text_hash, piece_count, format, data) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id, encoder_id, text_hash) DO NOTHING`,
     ),
@@ -297,11 +211,12 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
       `DELETE FROM vectors WHERE user_id = @userId AND encoder_id = @encoderId AND text_hash = @textHash
        AND NOT EXISTS (SELECT 1 FROM items WHERE user_id = @userId AND encoder_id = @encoderId AND text_hash = @textHash)`,
     ),
-    listItems: db.prepare<[string], ItemRow & Partial<VectorRow>>(
+    // One statement: one consistent snapshot of the user's rows.
+    listItems: db.prepare<[string], ListedItemRow>(
       `SELECT i.item_id AS itemId, i.item_hash AS itemHash, i.text_hash AS textHash, i.encoder_id AS encoderId, i.text,
-         i.kind, i.timestamp, i.rating, i.label, i.weight, i.meta, i.token_count AS tokenCount,
+         i.kind, i.timestamp, i.rating, i.label, i.weight, i.meta, i.token_count AS tokenCount, u.dimension,
          v.piece_count AS pieceCount, v.format, v.data
-       FROM items i LEFT JOIN vectors v
+       FROM items i JOIN users u ON u.user_id = i.user_id LEFT JOIN vectors v
          ON v.user_id = i.user_id AND v.encoder_id = i.encoder_id AND v.text_hash = i.text_hash
        WHERE i.user_id = ? ORDER BY i.id`,
     ),
@@ -314,20 +229,20 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
     ),
     listUserIds: db.prepare<[], string>('SELECT user_id FROM users ORDER BY user_id').pluck(),
     getCached: db
-      .prepare<[string, string], Buffer>(
+      .prepare<[string, string], Uint8Array>(
         `SELECT c.value FROM user_cache c JOIN users u ON u.user_id = c.user_id AND u.revision = c.revision
          WHERE c.user_id = ? AND c.key = ?`,
       )
       .pluck(),
-    putCached: db.prepare<[string, string, number, Buffer]>(
+    putCached: db.prepare<[string, string, number, Uint8Array]>(
       `INSERT INTO user_cache (user_id, key, revision, value) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, key) DO UPDATE SET revision = excluded.revision, value = excluded.value`,
     ),
     clearCached: db.prepare<[string]>('DELETE FROM user_cache WHERE user_id = ?'),
     getState: db
-      .prepare<[string, string], Buffer>('SELECT value FROM user_state WHERE user_id = ? AND key = ?')
+      .prepare<[string, string], Uint8Array>('SELECT value FROM user_state WHERE user_id = ? AND key = ?')
       .pluck(),
-    putState: db.prepare<[string, string, Buffer, number]>(
+    putState: db.prepare<[string, string, Uint8Array, number]>(
       `INSERT INTO user_state (user_id, key, value, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     ),
@@ -348,119 +263,61 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
     count: db.prepare<[string], number>(`SELECT count(*) FROM "${table}" WHERE user_id = ?`).pluck(),
   }));
 
-  let closed = false;
-  function guard<T>(action: string, userId: string | undefined, body: () => T): T {
-    if (closed) {
-      throw new StoreError(
-        `The SQLite store ${path} is closed; cannot ${action}. Create a new store with createSqliteStore().`,
-      );
-    }
-    try {
-      return body();
-    } catch (error) {
-      throw toSqliteStoreError(error, {
-        path,
-        action,
-        busyTimeoutMs,
-        ...(userId === undefined ? {} : { userId }),
-      });
-    }
-  }
+  const deleteOrphanVectors = (userId: string, texts: Iterable<{ encoderId: string; textHash: string }>) => {
+    for (const { encoderId, textHash } of texts)
+      statements.deleteOrphanVector.run({ userId, encoderId, textHash });
+  };
+  const changeRevision = (userId: string, encoder: UserEncoder) => {
+    statements.putUser.run(userId, encoder.encoderId, encoder.dimension, statements.nextRevision.get()!);
+    statements.clearCached.run(userId);
+  };
 
+  // better-sqlite3 transactions run synchronously: `.immediate` takes the write lock before the first read.
   const upsertTransaction = db.transaction(
-    (userId: string, items: readonly StoredItem[], encoder: UserEncoder): UpsertCounts => {
-      const user = statements.getUser.get(userId);
-      if (user && (user.encoderId !== encoder.encoderId || user.dimension !== encoder.dimension)) {
-        throw mixedEncoderError(userId, { id: items[0]!.id, ...encoder }, user, path);
+    (userId: string, itemIds: readonly string[], decide: UpsertDecision) => {
+      const stored = new Map<string, StoredVersion>();
+      for (const itemId of itemIds) {
+        const version = statements.getVersion.get(userId, itemId);
+        if (version) stored.set(itemId, version);
       }
-      let inserted = 0;
-      let updated = 0;
-      const replacedTexts = new Map<string, [string, string]>();
-      for (const item of items) {
-        const existing = statements.getItemHash.get(userId, item.id);
-        if (existing?.itemHash === item.itemHash) continue;
-        if (existing) {
-          updated++;
-          replacedTexts.set(`${existing.encoderId}\u0000${existing.textHash}`, [
-            existing.encoderId,
-            existing.textHash,
-          ]);
-        } else {
-          inserted++;
-        }
-        statements.putItem.run({
-          userId,
-          itemId: item.id,
-          itemHash: item.itemHash,
-          textHash: item.textHash,
-          encoderId: item.encoderId,
-          text: item.text,
-          kind: item.kind ?? null,
-          timestamp: item.timestamp ?? null,
-          rating: item.rating ?? null,
-          label: item.label ?? null,
-          weight: item.weight ?? null,
-          meta: item.meta === undefined ? null : JSON.stringify(item.meta),
-          tokenCount: item.tokenCount,
-        });
-        if (statements.hasVector.get(userId, item.encoderId, item.textHash) === undefined) {
+      const plan = decide(statements.getUser.get(userId), stored);
+      for (const row of plan.rows) {
+        statements.putItem.run({ userId, ...row });
+        if (statements.hasVector.get(userId, row.encoderId, row.textHash) === undefined) {
+          const vectors = plan.vectorRow(row.textHash);
           statements.putVector.run(
             userId,
-            item.encoderId,
-            item.textHash,
-            item.pieceCount,
-            formatCode,
-            encodeVectors(item.vectors, item.pieceCount, quantization),
+            row.encoderId,
+            row.textHash,
+            vectors.pieceCount,
+            vectors.format,
+            vectors.data,
           );
         }
       }
-      for (const [encoderId, textHash] of replacedTexts.values()) {
-        statements.deleteOrphanVector.run({ userId, encoderId, textHash });
-      }
-      if (inserted + updated > 0) {
-        statements.putUser.run(userId, encoder.encoderId, encoder.dimension, statements.nextRevision.get()!);
-        statements.clearCached.run(userId);
-      }
-      return { inserted, updated };
+      deleteOrphanVectors(userId, plan.replacedTexts);
+      if (plan.rows.length > 0) changeRevision(userId, plan.encoder);
+      return plan.counts;
     },
   );
 
   const deleteTransaction = db.transaction((userId: string, itemIds: readonly string[]): number => {
-    let deleted = 0;
-    const replacedTexts = new Map<string, [string, string]>();
-    for (const itemId of new Set(itemIds)) {
-      const row = statements.deleteItem.get(userId, itemId);
-      if (!row) continue;
-      deleted++;
-      replacedTexts.set(`${row.encoderId}\u0000${row.textHash}`, [row.encoderId, row.textHash]);
-    }
-    for (const [encoderId, textHash] of replacedTexts.values()) {
-      statements.deleteOrphanVector.run({ userId, encoderId, textHash });
-    }
-    if (deleted > 0) {
-      const user = statements.getUser.get(userId)!;
-      if (statements.countItems.get(userId) === 0) statements.deleteUser.run(userId);
-      else statements.putUser.run(userId, user.encoderId, user.dimension, statements.nextRevision.get()!);
-      statements.clearCached.run(userId);
-    }
-    return deleted;
+    const removed = itemIds.flatMap((itemId) => statements.deleteItem.get(userId, itemId) ?? []);
+    if (removed.length === 0) return 0;
+    deleteOrphanVectors(userId, removed);
+    const user = statements.getUser.get(userId)!;
+    if (statements.countItems.get(userId) === 0) statements.deleteUser.run(userId);
+    else changeRevision(userId, user);
+    statements.clearCached.run(userId);
+    return removed.length;
   });
 
   const forgetTransaction = db.transaction((userId: string): Record<string, number> => {
     const counts: Record<string, number> = {};
     for (const { table, erase } of forgetStatements) counts[table] = erase.run(userId).changes;
+    // Revisions are never reused, so a value cached before the forget can never match again.
     statements.nextRevision.get();
     return counts;
-  });
-
-  const listTransaction = db.transaction((userId: string): StoredItem[] => {
-    const user = statements.getUser.get(userId);
-    if (!user) return [];
-    return statements.listItems.all(userId).map((row) => {
-      // A LEFT JOIN gives nulls for a missing vector row: reported as damage by toItem.
-      const stored = row.data == null ? undefined : (row as VectorRow);
-      return toItem(row, stored, user.dimension, userId, path);
-    });
   });
 
   const setCachedTransaction = db.transaction(
@@ -472,65 +329,33 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
     },
   );
 
-  return {
+  const { store, call, requireUserId } = createStoreSkeleton({
     id: 'sqlite',
-    path,
+    name: `SQLite store ${path}`,
+    location: path,
+    factory: 'createSqliteStore',
+    textHoldsNul: true,
     quantization,
-    async upsertItems(userId, items) {
-      requireUserId(userId);
-      if (items.length === 0) return { inserted: 0, updated: 0 };
-      const encoder = checkItemBatch(userId, items);
-      return guard('store items', userId, () => upsertTransaction.immediate(userId, items, encoder));
-    },
-    async listItems(userId) {
-      requireUserId(userId);
-      return guard('list items', userId, () => listTransaction(userId));
-    },
-    async getItemHashes(userId, itemIds) {
-      requireUserId(userId);
-      return guard('read item hashes', userId, () => {
-        const hashes = new Map<string, string>();
-        for (const itemId of itemIds) {
-          const row = statements.getItemHash.get(userId, itemId);
-          if (row) hashes.set(itemId, row.itemHash);
-        }
-        return hashes;
+    upsertItems: (userId, itemIds, decide) => upsertTransaction.immediate(userId, itemIds, decide),
+    listItems: (userId) => statements.listItems.all(userId),
+    getItemHashes: (userId, itemIds) =>
+      itemIds.flatMap((itemId): [string, string][] => {
+        const hash = statements.getItemHash.get(userId, itemId);
+        return hash === undefined ? [] : [[itemId, hash]];
+      }),
+    findVectors(userId, encoderId, textHashes) {
+      const user = statements.getUser.get(userId);
+      if (!user || user.encoderId !== encoderId) return [];
+      return textHashes.flatMap((textHash) => {
+        const row = statements.getVector.get(userId, encoderId, textHash);
+        return row ? [{ ...row, textHash, dimension: user.dimension }] : [];
       });
     },
-    async findVectors(userId, encoderId, textHashes) {
-      requireUserId(userId);
-      return guard('read vectors', userId, () => {
-        const found = new Map<string, { vectors: Float32Array; pieceCount: number }>();
-        const user = statements.getUser.get(userId);
-        if (!user || user.encoderId !== encoderId) return found;
-        for (const textHash of new Set(textHashes)) {
-          const row = statements.getVector.get(userId, encoderId, textHash);
-          const vectors = row && decodeVectors(row.data, row.pieceCount, user.dimension, row.format);
-          if (row && vectors) found.set(textHash, { vectors, pieceCount: row.pieceCount });
-        }
-        return found;
-      });
-    },
-    async deleteItems(userId, itemIds) {
-      requireUserId(userId);
-      if (itemIds.length === 0) return 0;
-      return guard('delete items', userId, () => deleteTransaction.immediate(userId, itemIds));
-    },
-    async countItems(userId) {
-      requireUserId(userId);
-      return guard('count items', userId, () => statements.countItems.get(userId)!);
-    },
-    async getRevision(userId) {
-      requireUserId(userId);
-      return guard('read the revision', userId, () => statements.getUser.get(userId)?.revision ?? 0);
-    },
-    async forget(userId): Promise<ForgetReport> {
-      requireUserId(userId);
-      const counts = guard('forget the user', userId, () => forgetTransaction.immediate(userId));
-      // Read again after the commit: the report's `verified` is a fact about the file, not about our counts.
-      const left = guard('verify the erasure', userId, () =>
-        forgetStatements.reduce((sum, { count }) => sum + count.get(userId)!, 0),
-      );
+    deleteItems: (userId, itemIds) => deleteTransaction.immediate(userId, itemIds),
+    countItems: (userId) => statements.countItems.get(userId)!,
+    getRevision: (userId) => statements.getUser.get(userId)?.revision ?? 0,
+    eraseUser(userId) {
+      const counts = forgetTransaction.immediate(userId);
       if (secureDelete && path !== ':memory:') {
         try {
           // Moves the zeroed pages into the main file and empties the WAL, which still held the old pages.
@@ -539,57 +364,38 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
           // Best effort: a busy reader only delays the checkpoint; the next one completes it.
         }
       }
-      const otherDeleted: Record<string, number> = {};
-      for (const [table, count] of Object.entries(counts)) {
-        if (table === 'items' || table === 'users') continue;
-        otherDeleted[forgetReportNames[table] ?? table] = count;
-      }
-      return { userId, itemsDeleted: counts.items ?? 0, otherDeleted, verified: left === 0 };
+      return counts;
     },
-    async listUserIds() {
-      return guard('list users', undefined, () => statements.listUserIds.all());
+    countUserRows: (userId) => forgetStatements.reduce((sum, { count }) => sum + count.get(userId)!, 0),
+    listUserIds: () => statements.listUserIds.all(),
+    getCached: (userId, key) => statements.getCached.get(userId, key),
+    setCached: (userId, key, revision, value) => setCachedTransaction.immediate(userId, key, revision, value),
+    getUserState: (userId, key) => statements.getState.get(userId, key),
+    setUserState(userId, key, value) {
+      if (value === undefined) statements.deleteState.run(userId, key);
+      else statements.putState.run(userId, key, Buffer.from(value), Date.now());
     },
-    async getCached(userId, key) {
-      requireUserId(userId);
-      requireKey(key);
-      return guard('read a cached value', userId, () => {
-        const value = statements.getCached.get(userId, key);
-        return value === undefined ? undefined : new Uint8Array(value);
-      });
+    close() {
+      db.close();
     },
-    async setCached(userId, key, revision, value) {
-      requireUserId(userId);
-      requireKey(key);
-      return guard('cache a value', userId, () =>
-        setCachedTransaction.immediate(userId, key, revision, value),
-      );
-    },
-    async getUserState(userId, key) {
-      requireUserId(userId);
-      requireKey(key);
-      return guard('read user state', userId, () => {
-        const value = statements.getState.get(userId, key);
-        return value === undefined ? undefined : new Uint8Array(value);
-      });
-    },
-    async setUserState(userId, key, value) {
-      requireUserId(userId);
-      requireKey(key);
-      guard('write user state', userId, () => {
-        if (value === undefined) statements.deleteState.run(userId, key);
-        else statements.putState.run(userId, key, Buffer.from(value), Date.now());
-      });
-    },
+    toStoreError: (error, action, userId) =>
+      toSqliteStoreError(error, { path, action, busyTimeoutMs, ...(userId === undefined ? {} : { userId }) }),
+  });
+
+  return {
+    ...store,
+    id: 'sqlite',
+    path,
+    quantization,
     async describeUser(userId) {
       requireUserId(userId);
-      return guard('describe the user', userId, () => {
+      return call('describe the user', userId, () => {
         const user = statements.getUser.get(userId);
-        if (!user) return undefined;
-        return { ...user, items: statements.countItems.get(userId)! };
+        return user ? { ...user, items: statements.countItems.get(userId)! } : undefined;
       });
     },
     async checkIntegrity() {
-      return guard('check integrity', undefined, () => {
+      return call('check integrity', undefined, () => {
         try {
           const rows = db.pragma('integrity_check') as { integrity_check: string }[];
           const problems = rows.map((row) => row.integrity_check);
@@ -606,11 +412,6 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
           throw error;
         }
       });
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      db.close();
     },
   };
 }

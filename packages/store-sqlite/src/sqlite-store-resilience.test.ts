@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreError } from '@userplug/core';
-import { contentHash } from '@userplug/core/internal';
+import { describeStoreResilience, makeStoredItem, syntheticHistory } from '@userplug/store-kit/testing';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startChild as startChildProcess } from '../test-support/child-process.js';
-import type { IngestChildTask } from '../test-support/ingest-child.js';
-import { makeItem } from '../test-support/store-conformance.js';
-import { syntheticHistory } from '../test-support/synthetic-history.js';
 import { createSqliteStore } from './create-sqlite-store.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'userplug-sqlite-resilience-'));
@@ -17,48 +13,7 @@ let files = 0;
 const newPath = () => join(folder, `store-${files++}.db`);
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-const childScript = fileURLToPath(new URL('../test-support/ingest-child.ts', import.meta.url));
-const startChild = (task: IngestChildTask) => startChildProcess(childScript, task);
-
 const hashing = () => createHashingEncoder({ dim: 64 });
-
-async function expectWholeBatches(path: string, userId: string, batchSize: number, total: number) {
-  const store = createSqliteStore({ path });
-  try {
-    expect(await store.checkIntegrity()).toEqual([]);
-    const items = await store.listItems(userId);
-    // Each batch is one transaction: only whole batches, in order, and every item complete.
-    expect(items.length % batchSize).toBe(0);
-    expect(items.length).toBeLessThan(total);
-    expect(items.map((item) => item.id)).toEqual(
-      Array.from({ length: items.length }, (_, index) => `item-${index}`),
-    );
-    for (const item of items) {
-      expect(item.vectors.length).toBe(item.pieceCount * 64);
-      expect(item.textHash).toBe(contentHash(item.text));
-    }
-    return items.length;
-  } finally {
-    await store.close();
-  }
-}
-
-async function resumeIngest(path: string, userId: string, total: number, alreadyStored: number) {
-  const store = createSqliteStore({ path });
-  const personalizer = createPersonalizer({
-    encoder: hashing(),
-    store,
-    batchSize: 500,
-    embeddingCacheSize: 0,
-  });
-  const result = await personalizer.ingest(userId, syntheticHistory(total));
-  expect(result).toMatchObject({ unchanged: alreadyStored, inserted: total - alreadyStored, updated: 0 });
-  expect(result.embeddedTexts).toBe(total - alreadyStored);
-  expect(await store.countItems(userId)).toBe(total);
-  expect(await store.checkIntegrity()).toEqual([]);
-  await personalizer.dispose();
-  await store.close();
-}
 
 describe('createSqliteStore: files and bad input', () => {
   it('keeps everything across reopening, and a second connection sees the first one’s writes', async () => {
@@ -66,8 +21,8 @@ describe('createSqliteStore: files and bad input', () => {
     const writer = createSqliteStore({ path });
     const reader = createSqliteStore({ path });
     await writer.upsertItems('u1', [
-      makeItem('a', 'alpha'),
-      makeItem('b', 'beta', { kind: 'review', rating: 2 }),
+      makeStoredItem('a', 'alpha'),
+      makeStoredItem('b', 'beta', { kind: 'review', rating: 2 }),
     ]);
     expect(await reader.getRevision('u1')).toBe(await writer.getRevision('u1'));
     expect(await reader.listItems('u1')).toEqual(await writer.listItems('u1'));
@@ -106,10 +61,12 @@ describe('createSqliteStore: files and bad input', () => {
     for (const quantization of ['float32', 'int8'] as const) {
       const path = newPath();
       const store = createSqliteStore({ path, quantization });
+      // A float32 index, so the ranking shows the store's quantization alone.
       const personalizer = createPersonalizer({
         encoder: createHashingEncoder({ dim: 512 }),
         store,
         embeddingCacheSize: 0,
+        retrieval: { vectorPrecision: 'float32' },
       });
       await personalizer.ingest('u1', items);
       const result = await personalizer.personalize({
@@ -202,10 +159,10 @@ describe('createSqliteStore: files and bad input', () => {
   it('refuses ids with a lone surrogate, which UTF-8 would merge with other ids', async () => {
     const store = createSqliteStore({ path: newPath() });
     await expect(store.listItems('a\uD800')).rejects.toThrow(/lone UTF-16 surrogate/);
-    await expect(store.upsertItems('a', [makeItem('x\uDC00', 'alpha')])).rejects.toThrow(
+    await expect(store.upsertItems('a', [makeStoredItem('x\uDC00', 'alpha')])).rejects.toThrow(
       InvalidArgumentError,
     );
-    await store.upsertItems('a\uD83D\uDE00', [makeItem('x', 'alpha')]);
+    await store.upsertItems('a\uD83D\uDE00', [makeStoredItem('x', 'alpha')]);
     expect(await store.listUserIds()).toEqual(['a\uD83D\uDE00']);
     await store.close();
   });
@@ -281,94 +238,18 @@ describe('createSqliteStore: files and bad input', () => {
 });
 
 describe('createSqliteStore: crash safety and concurrency', () => {
-  it('survives SIGKILL during a large ingest: no corruption, only whole batches, and the ingest resumes', async () => {
-    const path = newPath();
-    const total = 8_000;
-    const batchSize = 250;
-    const { child, done } = startChild({ path, userId: 'u1', count: total, batchSize });
-    const watcher = createSqliteStore({ path, busyTimeoutMs: 30_000 });
-    const deadline = Date.now() + 45_000;
-    // Kill once a few batches are in, while the rest are still being embedded and written.
-    while ((await watcher.countItems('u1').catch(() => 0)) < batchSize * 3) {
-      if (Date.now() > deadline) throw new Error(`child never stored 3 batches: ${(await done).output}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    child.kill('SIGKILL');
-    const exit = await done;
-    await watcher.close();
-    expect(exit.signal).toBe('SIGKILL');
-    const stored = await expectWholeBatches(path, 'u1', batchSize, total);
-    await resumeIngest(path, 'u1', total, stored);
-  });
-
-  it('survives SIGKILL inside a write transaction: the half-written batch is not there', async () => {
-    const path = newPath();
-    const total = 3_000;
-    const batchSize = 400;
-    const { done } = startChild({ path, userId: 'u1', count: total, batchSize, killInsideBatch: 2 });
-    const exit = await done;
-    expect(exit.signal, exit.output).toBe('SIGKILL');
-    const stored = await expectWholeBatches(path, 'u1', batchSize, total);
-    expect(stored).toBe(2 * batchSize);
-    await resumeIngest(path, 'u1', total, stored);
-  });
-
-  it('parallel writer processes and a reader: no errors, no lost writes, reads only see whole batches', async () => {
-    const path = newPath();
-    createSqliteStore({ path }).close();
-    const writers = 2;
-    const count = 400;
-    const batchSize = 50;
-    // Two writers share one user (contending for its rows and revision), one writes its own user.
-    const children = [
-      ...Array.from({ length: writers }, (_, writer) =>
-        startChild({ path, userId: 'shared', count, batchSize, prefix: `w${writer}` }),
-      ),
-      startChild({ path, userId: 'own', count, batchSize, prefix: 'w9' }),
-    ];
-    const reader = createSqliteStore({ path, busyTimeoutMs: 30_000 });
-    let running = true;
-    let reads = 0;
-    const allDone = Promise.all(children.map(({ done }) => done)).finally(() => {
-      running = false;
-    });
-    let lastRevision = 0;
-    while (running) {
-      const revision = await reader.getRevision('shared');
-      expect(revision).toBeGreaterThanOrEqual(lastRevision);
-      lastRevision = revision;
-      const items = await reader.listItems('shared');
-      for (let writer = 0; writer < writers; writer++) {
-        expect(items.filter((item) => item.id.startsWith(`w${writer}-`)).length % batchSize).toBe(0);
+  describeStoreResilience({
+    newLocation: newPath,
+    open: (path: string) => createSqliteStore({ path, busyTimeoutMs: 30_000 }),
+    ingestScript: fileURLToPath(new URL('../test-support/ingest-child.ts', import.meta.url)),
+    nodeArguments: ['--conditions=@userplug/source', '--import', 'tsx'],
+    async checkIntact(path) {
+      const store = createSqliteStore({ path });
+      try {
+        expect(await store.checkIntegrity()).toEqual([]);
+      } finally {
+        await store.close();
       }
-      reads++;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    for (const exit of await allDone) expect(exit.code, exit.output).toBe(0);
-    expect(reads).toBeGreaterThan(1);
-    expect(await reader.countItems('shared')).toBe(writers * count);
-    expect(await reader.countItems('own')).toBe(count);
-    expect(await reader.checkIntegrity()).toEqual([]);
-    await reader.close();
-  });
-
-  it('parallel upserts and reads through several connections in one process', async () => {
-    const path = newPath();
-    const stores = Array.from({ length: 4 }, () => createSqliteStore({ path }));
-    await Promise.all(
-      Array.from({ length: 80 }, (_, index) => {
-        const store = stores[index % stores.length]!;
-        return index % 3 === 2
-          ? store.listItems('u1')
-          : store.upsertItems(`u${index % 2}`, [
-              makeItem(`i${index}`, `text ${index}`),
-              makeItem(`j${index}`, `more ${index}`),
-            ]);
-      }),
-    );
-    const writes = Array.from({ length: 80 }, (_, index) => index).filter((index) => index % 3 !== 2);
-    expect(await stores[0]!.countItems('u0')).toBe(writes.filter((index) => index % 2 === 0).length * 2);
-    expect(await stores[1]!.countItems('u1')).toBe(writes.filter((index) => index % 2 === 1).length * 2);
-    for (const store of stores) await store.close();
+    },
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileFormatError } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 import type { AdamState, ParameterSet } from './parameter-set.js';
 
@@ -124,16 +125,7 @@ export async function writeCheckpoint(path: string, checkpoint: TrainingCheckpoi
 /** Reads a checkpoint, or undefined when there is none. */
 export async function readCheckpoint(path: string): Promise<TrainingCheckpoint | undefined> {
   if (!existsSync(path)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new FileFormatError(
-      path,
-      `Checkpoint ${path} is not valid JSON (${(error as Error).message}). Delete it to start over.`,
-      { cause: error },
-    );
-  }
+  const json = await readJsonFile(path, { what: 'Checkpoint', fix: 'Delete it to start over.' });
   const parsed = checkpointSchema.safeParse(json);
   if (!parsed.success) {
     throw new FileFormatError(

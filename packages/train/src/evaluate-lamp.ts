@@ -4,7 +4,7 @@ import {
   type Encoder,
   type TrainedArtifact,
 } from '@userplug/core';
-import { classifyWithPrototypes } from '@userplug/core/internal';
+import { classifyWithPrototypes } from './classify-with-prototypes.js';
 import { type LampData, lampProfileToHistoryItem } from './training-data.js';
 
 /** How a prediction is made from the persona. */

@@ -1,4 +1,7 @@
+// Writing an artifact is part of training; core only reads them (`loadTrainedArtifact`).
+export { maxPieceWordsFor, writeTrainedArtifact } from '@userplug/core/internal';
 export type { EpochSummary } from './checkpoint.js';
+export { classifyWithPrototypes, type PrototypeClassification } from './classify-with-prototypes.js';
 export {
   type EmbedHistoriesOptions,
   type EmbedTextsOptions,
@@ -13,9 +16,10 @@ export {
 } from './evaluate-lamp.js';
 export { formatTrainingProgress } from './format-progress.js';
 export { classMeans, type KMeansResult, sphericalKMeans } from './kmeans.js';
+export { lampLabelSets, lampMovieTags } from './lamp-labels.js';
 export { syntheticHistories } from './synthetic-histories.js';
 export { createSyntheticLamp, type SyntheticLampOptions, writeLampFiles } from './synthetic-lamp.js';
-export { type LampTrainingOptions, lampClasses, lampLabelSets, trainOnLamp } from './train-lamp.js';
+export { type LampTrainingOptions, lampClasses, trainOnLamp } from './train-lamp.js';
 export {
   type LampProjectorOptions,
   type LampProjectorResult,

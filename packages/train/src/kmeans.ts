@@ -1,4 +1,4 @@
-import { createSeededRandom } from './seeded-random.js';
+import { createSeededRandom } from '@userplug/core/internal';
 
 /** What {@link sphericalKMeans} returns. */
 export interface KMeansResult {

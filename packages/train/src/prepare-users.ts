@@ -1,7 +1,12 @@
 import { InvalidArgumentError, type StoredItem } from '@userplug/core';
-import { buildUserIndex, cutIntoPieces, type UserIndex } from '@userplug/core/internal';
+import {
+  buildUserIndex,
+  createSeededRandom,
+  cutIntoPieces,
+  mixSeed,
+  type UserIndex,
+} from '@userplug/core/internal';
 import type { ScoringExample } from './scoring-graph.js';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
 import type { IndexSettings } from './train-loop.js';
 import type { EmbeddedHistory } from './training-data.js';
 

@@ -6,7 +6,7 @@ import {
   type Encoder,
   type TrainedArtifact,
 } from '@userplug/core';
-import { maxPieceWordsFor, resolveAttentionSettings } from '@userplug/core/internal';
+import { createSeededRandom, maxPieceWordsFor, resolveAttentionSettings } from '@userplug/core/internal';
 import { describe, expect, it } from 'vitest';
 import { embedHistories } from './embed-histories.js';
 import { ageFeature, lexicalFeature, prepareUsers, selfSupervisedExamples } from './prepare-users.js';
@@ -18,7 +18,6 @@ import {
   prototypeLoss,
   type ScoringExample,
 } from './scoring-graph.js';
-import { createSeededRandom } from './seeded-random.js';
 import { syntheticHistories } from './synthetic-histories.js';
 import { withTrainingBackend } from './training-backend.js';
 

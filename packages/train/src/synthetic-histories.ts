@@ -1,5 +1,5 @@
 import type { HistoryItemInput } from '@userplug/core';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
+import { createSeededRandom, mixSeed } from '@userplug/core/internal';
 import type { TrainingHistory } from './training-data.js';
 
 const topics: Record<string, string[]> = {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lampMovieTags } from '@userplug/evals';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
+import { createSeededRandom, mixSeed } from '@userplug/core/internal';
+import { lampMovieTags } from './lamp-labels.js';
 import type { LampData, LampExample, LampProfileEntry } from './training-data.js';
 
 /** Options of {@link createSyntheticLamp}. */

@@ -1,6 +1,6 @@
 import { createHashingEncoder } from '@userplug/core';
-import { classifyWithPrototypes } from '@userplug/core/internal';
 import { describe, expect, it } from 'vitest';
+import { classifyWithPrototypes } from './classify-with-prototypes.js';
 import { evaluateLamp } from './evaluate-lamp.js';
 import { createSyntheticLamp } from './synthetic-lamp.js';
 import { lampClasses, trainOnLamp } from './train-lamp.js';
@@ -57,8 +57,15 @@ describe('trainOnLamp', () => {
       artifact: result.artifact,
       predictor: 'prototypes',
     });
-    expect(evaluation.mae).toBeGreaterThanOrEqual(0);
-    expect(evaluation.rmse).toBeGreaterThanOrEqual(evaluation.mae!);
+    // The error metrics are those of the predictions it returns, each a rating.
+    expect(evaluation.n).toBe(40);
+    const errors = evaluation.predictions.map((pair) => Number(pair.predicted) - Number(pair.gold));
+    expect(evaluation.predictions.every((pair) => /^[1-5]$/.test(pair.predicted))).toBe(true);
+    expect(evaluation.mae).toBeCloseTo(errors.reduce((sum, error) => sum + Math.abs(error), 0) / 40, 12);
+    expect(evaluation.rmse).toBeCloseTo(
+      Math.sqrt(errors.reduce((sum, error) => sum + error * error, 0) / 40),
+      12,
+    );
     const generation = {
       task: 'LaMP_7',
       examples: train.examples.map((example) => ({ ...example, output: `${example.output} ${example.id}` })),

@@ -1,7 +1,7 @@
 import { type Encoder, InvalidArgumentError } from '@userplug/core';
-import { lampTasks } from '@userplug/evals';
 import { embedHistories, embedTexts } from './embed-histories.js';
 import { classMeans } from './kmeans.js';
+import { lampLabelSets } from './lamp-labels.js';
 import { ageFeature, lexicalFeature, prepareUsers } from './prepare-users.js';
 import type { ScoringExample } from './scoring-graph.js';
 import {
@@ -15,13 +15,6 @@ import {
   type TrainingSettings,
 } from './train-loop.js';
 import { type LampData, lampProfileToHistoryItem } from './training-data.js';
-
-/** Label sets of LaMP's classification-style tasks (from the evals package's task table). */
-export const lampLabelSets: Readonly<Record<string, readonly string[]>> = {
-  LaMP_1: lampTasks[1].labels,
-  LaMP_2: lampTasks[2].labels,
-  LaMP_3: lampTasks[3].labels,
-};
 
 /** Options of {@link trainOnLamp}. */
 export interface LampTrainingOptions extends TrainingSettings, RunControl {
@@ -49,7 +42,10 @@ function normalizeOutput(text: string): string {
 export function lampClasses(data: LampData, labels?: readonly string[] | false): string[] | undefined {
   if (labels === false) return undefined;
   if (labels) return [...labels];
-  const known = data.task === undefined ? undefined : lampLabelSets[data.task];
+  const known =
+    data.task !== undefined && Object.hasOwn(lampLabelSets, data.task)
+      ? lampLabelSets[data.task as keyof typeof lampLabelSets]
+      : undefined;
   if (known) return [...known];
   const distinct = [...new Set(data.examples.map((example) => example.output.trim()))].sort();
   return distinct.length <= 32 && data.examples.length >= 3 * distinct.length ? distinct : undefined;

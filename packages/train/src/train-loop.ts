@@ -6,7 +6,12 @@ import {
   type TrainedArtifact,
   UserplugError,
 } from '@userplug/core';
-import { type buildUserIndex, resolveAttentionSettings } from '@userplug/core/internal';
+import {
+  type buildUserIndex,
+  createSeededRandom,
+  mixSeed,
+  resolveAttentionSettings,
+} from '@userplug/core/internal';
 import { type EpochSummary, readCheckpoint, type TrainingCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AdamOptimizer, cloneParameters, type ParameterSet } from './parameter-set.js';
 import type { PreparedUsers } from './prepare-users.js';
@@ -20,7 +25,6 @@ import {
   type ScoringExample,
   type UserTensors,
 } from './scoring-graph.js';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
 import { type TrainingBackend, withTrainingBackend } from './training-backend.js';
 
 /** Settings of core's user index (`buildUserIndex`'s last argument). */

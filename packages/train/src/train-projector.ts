@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '@userplug/core';
+import { createSeededRandom, mixSeed } from '@userplug/core/internal';
 import type { OnnxDecoder, ProjectorWeights } from '@userplug/onnx';
-import { createSeededRandom, mixSeed } from './seeded-random.js';
 import { type TrainingBackend, withTrainingBackend } from './training-backend.js';
 
 /** One example for the projector: a query-aware persona vector, the input, and the gold output. */

@@ -1,6 +1,6 @@
+import { mixSeed } from '@userplug/core/internal';
 import { classMeans, sphericalKMeans } from './kmeans.js';
 import { prepareUsers, selfSupervisedExamples } from './prepare-users.js';
-import { mixSeed } from './seeded-random.js';
 import {
   computePersonas,
   type RunControl,

@@ -9,6 +9,7 @@ import {
   type StoredItem,
   type UserplugStore,
 } from '@userplug/core';
+import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 
 /** One user's history as an app ingests it. */
@@ -65,14 +66,6 @@ const joinedSchema = z.object({
 
 function fail(path: string, message: string, cause?: unknown): never {
   throw new FileFormatError(path, message, cause === undefined ? {} : { cause });
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    fail(path, `${path} is not valid JSON (${(error as Error).message}).`, error);
-  }
 }
 
 async function readJsonLines(path: string): Promise<unknown[]> {
@@ -160,7 +153,12 @@ export async function readTrainingHistories(path: string): Promise<TrainingHisto
     return groupByUser(path, await readJsonLines(path));
   if (!path.endsWith('.json'))
     fail(path, `${path} must be a directory, a .json or a .jsonl file. ${historiesHelp}`);
-  const parsed = validate(path, historiesSchema, await readJson(path), historiesHelp);
+  const parsed = validate(
+    path,
+    historiesSchema,
+    await readJsonFile(path, { fix: historiesHelp }),
+    historiesHelp,
+  );
   if (Array.isArray(parsed)) return groupByUser(path, parsed);
   if ('users' in parsed && parsed.users !== undefined && typeof parsed.users === 'object') {
     const users = parsed.users as unknown;
@@ -213,7 +211,9 @@ export async function readLampData(path: string, options: { split?: string } = {
   } else if (path.endsWith('_questions.json')) {
     questionsPath = path;
   } else {
-    const values = path.endsWith('.jsonl') ? await readJsonLines(path) : await readJson(path);
+    const values = path.endsWith('.jsonl')
+      ? await readJsonLines(path)
+      : await readJsonFile(path, { fix: lampHelp });
     const records = validate(path, z.array(joinedSchema), values, lampHelp);
     return {
       task: undefined,
@@ -224,8 +224,18 @@ export async function readLampData(path: string, options: { split?: string } = {
   if (!existsSync(outputsPath)) {
     fail(questionsPath, `${outputsPath} is missing: supervised training needs the gold outputs. ${lampHelp}`);
   }
-  const questions = validate(questionsPath, questionsSchema, await readJson(questionsPath), lampHelp);
-  const outputs = validate(outputsPath, outputsSchema, await readJson(outputsPath), lampHelp);
+  const questions = validate(
+    questionsPath,
+    questionsSchema,
+    await readJsonFile(questionsPath, { fix: lampHelp }),
+    lampHelp,
+  );
+  const outputs = validate(
+    outputsPath,
+    outputsSchema,
+    await readJsonFile(outputsPath, { fix: lampHelp }),
+    lampHelp,
+  );
   const golds = new Map(outputs.golds.map((gold) => [gold.id, gold.output]));
   const examples: LampExample[] = [];
   for (const question of questions) {

@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createSeededRandom } from '@userplug/core/internal';
 import { onnx } from '../onnx-proto.js';
 import { buildTinyWordPieceTokenizer } from './build-tiny-tokenizer.js';
-import { createSeededRandom, OnnxGraphBuilder, randomValues } from './onnx-graph-builder.js';
+import { OnnxGraphBuilder, randomValues } from './onnx-graph-builder.js';
 
 /** Settings of {@link buildTinyBertEncoder}. */
 export interface TinyBertSettings {
@@ -52,7 +53,7 @@ export async function buildTinyBertEncoder(settings: TinyBertSettings): Promise<
   const maxPositions = settings.maxPositions ?? 128;
   const headDim = hidden / heads;
   const tokenizer = buildTinyWordPieceTokenizer({ maxLength: maxPositions });
-  const random = createSeededRandom(settings.seed ?? 1);
+  const random = createSeededRandom(settings.seed ?? 1).next;
   const b = new OnnxGraphBuilder();
   const weight = (rows: number, columns: number) =>
     b.floatTensor(randomValues(random, rows * columns, 1.5 / Math.sqrt(rows)), [rows, columns]);

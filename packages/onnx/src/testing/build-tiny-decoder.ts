@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { createSeededRandom } from '@userplug/core/internal';
 import { onnx } from '../onnx-proto.js';
 import { buildTinyByteTokenizer, tinyChatTokens } from './build-tiny-tokenizer.js';
-import { createSeededRandom, OnnxGraphBuilder, randomValues } from './onnx-graph-builder.js';
+import { OnnxGraphBuilder, randomValues } from './onnx-graph-builder.js';
 
 /** Settings of {@link buildTinyDecoder}. Sizes are small by default so tests run in milliseconds. */
 export interface TinyDecoderSettings {
@@ -93,7 +94,7 @@ export async function buildTinyDecoder(settings: TinyDecoderSettings): Promise<T
     ...(settings.merges === undefined ? {} : { merges: settings.merges }),
   });
   const vocab = tokenizer.vocabSize;
-  const random = createSeededRandom(settings.seed ?? 1);
+  const random = createSeededRandom(settings.seed ?? 1).next;
   const embeddingTable = randomValues(random, vocab * hidden, 1);
   const linear = (rows: number, columns: number) =>
     randomValues(random, rows * columns, (settings.weightScale ?? 3) / Math.sqrt(rows));

@@ -10,7 +10,6 @@ export {
 } from './build-tiny-tokenizer.js';
 export {
   createOnnxGraphBuilder,
-  createSeededRandom as createSeededWeights,
   type GraphDimension,
   type OnnxGraphBuilder,
   type OnnxModelBytes,

@@ -5,18 +5,6 @@ export type GraphDimension = number | string;
 
 type AttributeValue = number | number[] | OnnxTypes.ITensorProto | { float: number };
 
-/** Deterministic pseudo-random numbers (mulberry32), so every tiny model is the same for the same seed. */
-export function createSeededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** `count` values uniform in [-scale, scale). */
 export function randomValues(random: () => number, count: number, scale: number): Float32Array {
   const values = new Float32Array(count);
