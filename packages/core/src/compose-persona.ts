@@ -6,6 +6,7 @@ import {
   type EvidenceCandidate,
   type EvidencePiece,
   type PersonaContent,
+  type PersonaDescriptor,
   type RenderedPersona,
   renderPersona,
   renderStableOpening,
@@ -61,6 +62,33 @@ interface QueryIndependent {
 
 // Per index (so per history revision): what the persona's opening needs, by budget, tokenizer and settings.
 const openings = new WeakMap<UserIndex, Map<string, QueryIndependent>>();
+const profiles = new WeakMap<UserIndex, Map<number, LongTermProfile>>();
+
+/** The user's long-term profile: query-independent, whether or not the persona text has room for it. */
+export interface LongTermProfile {
+  /** Key phrases of two or three words, ranked by cosine to the user vector. */
+  descriptors: PersonaDescriptor[];
+  /** Facts from typed signals (history size and span, ratings, labels), one line each, untrusted values quoted. */
+  facts: string[];
+}
+
+/** The long-term profile of a user's index, computed once per history revision. */
+export function longTermProfile(index: UserIndex, descriptorLimit: number): LongTermProfile {
+  let byLimit = profiles.get(index);
+  if (!byLimit) {
+    byLimit = new Map();
+    profiles.set(index, byLimit);
+  }
+  let profile = byLimit.get(descriptorLimit);
+  if (!profile) {
+    profile = {
+      descriptors: rankDescriptors(index, index.userVector, descriptorLimit),
+      facts: profileFacts(index),
+    };
+    byLimit.set(descriptorLimit, profile);
+  }
+  return profile;
+}
 
 function candidateOf(
   index: UserIndex,
@@ -139,10 +167,11 @@ function queryIndependent(
     );
     wholeHistory = wholeHistoryTokens(all, tokenCounter, structure.selfSpeakers) <= budget;
   }
+  const profile = longTermProfile(index, descriptorLimit);
   const content: PersonaContent = {
     selfSpeakers: structure.selfSpeakers,
-    profileDescriptors: rankDescriptors(index, index.userVector, descriptorLimit),
-    profileFacts: profileFacts(index),
+    profileDescriptors: profile.descriptors,
+    profileFacts: profile.facts,
     relevantDescriptors: [],
     relevantFacts: [],
     evidence: [],
@@ -223,7 +252,7 @@ export function composePersona(
   );
   return {
     rendered,
-    facts: [...profileFacts(index), ...relevantFactList.map((fact) => fact.text)],
+    facts: [...longTermProfile(index, descriptorLimit).facts, ...relevantFactList.map((fact) => fact.text)],
     candidateCount: evidence.length,
   };
 }

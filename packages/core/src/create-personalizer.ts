@@ -1,4 +1,4 @@
-import { composePersona, type RenderingSettings } from './compose-persona.js';
+import { composePersona, longTermProfile, type RenderingSettings } from './compose-persona.js';
 import { contentHash } from './content-hash.js';
 import { conversationStructureOf, readQuestionCues } from './conversation-structure.js';
 import { loadDefaultEncoder } from './default-encoder.js';
@@ -517,6 +517,7 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       userVector: index.userVector,
       kindVectors: Object.fromEntries(index.kindVectors),
       descriptors: rendered.descriptors,
+      profile: longTermProfile(index, rendering.descriptorLimit ?? 6),
       facts: composed?.facts ?? [],
       evidence: rendered.evidence,
       attributions,
@@ -593,6 +594,7 @@ function emptyPersona(dimension: number, revision: number, index: UserIndex): Pe
     userVector: index.userVector,
     kindVectors: Object.fromEntries(index.kindVectors),
     descriptors: [],
+    profile: { descriptors: [], facts: [] },
     facts: [],
     evidence: [],
     attributions: [],

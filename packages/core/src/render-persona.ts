@@ -24,10 +24,13 @@ export interface EvidencePiece {
 
 /** Typed signals of an item, shown next to its quote. */
 export interface EvidenceSignals {
+  /** The item's kind (`review`, `message`, …); not shown for a chat turn, whose speaker says it. */
   kind?: string;
   /** Epoch milliseconds; of merged near-duplicates, the latest. */
   timestamp?: number;
+  /** The item's rating. */
   rating?: number;
+  /** The item's category or tag. */
   label?: string;
   /** Who wrote it (a chat turn). */
   speaker?: string;
