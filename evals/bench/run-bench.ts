@@ -17,6 +17,7 @@ import {
 import { benchOnnx } from '../../packages/onnx/bench/onnx-bench.js';
 import { benchPostgresStore } from '../../packages/store-postgres/bench/store-bench.js';
 import { benchSqliteStore } from '../../packages/store-sqlite/bench/store-bench.js';
+import { benchPersonaRendering } from './bench-persona-rendering.js';
 import { benchPersonalize, percentile } from './bench-personalize.js';
 
 const resultsPath = fileURLToPath(new URL('../results/bench.json', import.meta.url));
@@ -106,6 +107,13 @@ const latencyBefore = await benchPersonalize({
 });
 await before.dispose();
 
+log('Persona rendering, 10k items…');
+const personaRendering = await benchPersonaRendering({
+  encoder,
+  texts: createBenchTexts(2_000, 11),
+  prompts,
+});
+
 log('Stores…');
 const stores = {
   sqliteFloat32: await optional('sqlite', () => benchSqliteStore({ items: 10_000, runs: 5 })),
@@ -156,6 +164,7 @@ const report = {
     vectorPrecision: 'float32',
     results: latencyBefore,
   },
+  personaRendering,
   stores,
   onnx,
   targets: {
@@ -214,6 +223,13 @@ for (const [position, result] of latency.entries()) {
     `personalize p50 / p95, ${result.items.toLocaleString('en-US')} items, before → now`,
     `${old.p50Milliseconds.toFixed(1)} / ${old.p95Milliseconds.toFixed(1)} → ${result.p50Milliseconds.toFixed(1)} / ${result.p95Milliseconds.toFixed(1)} ms (live ${old.liveMegabytes.toFixed(0)} → ${result.liveMegabytes.toFixed(0)} MB, index ${old.indexMegabytes.toFixed(0)} → ${result.indexMegabytes.toFixed(0)} MB)`,
     target,
+  ]);
+}
+for (const result of personaRendering.results) {
+  rows.push([
+    `persona rendering p50 / p95, budget ${result.budget}, 10,000 items`,
+    `${result.p50Milliseconds.toFixed(1)} / ${result.p95Milliseconds.toFixed(1)} ms (${result.quoted} quotes)`,
+    '',
   ]);
 }
 for (const [name, result] of Object.entries(stores)) {

@@ -2,10 +2,13 @@
 // leave-one-person-out check: for each person, the variant that scores best on the others, scored on them.
 // Usage (from the repository root):
 //   node --conditions=@userplug/source --import tsx evals/scripts/personabench-sweep.ts \
-//     '{"default":{},"no-whitening":{"whitening":false}}' [DATA_DIR] [COMMUNITY] [OUT_JSON]
+//     '{"default":{},"no-whitening":{"retrieval":{"whitening":false}}}' [DATA_DIR] [COMMUNITY] [OUT_JSON] \
+//     [--view turns] [--persona-budget 300 …] [--noise 0.5]
 // Embeddings come from the evaluation's disk cache (evals/.cache/embeddings). With OUT_JSON, every variant's
 // Recall@5 by noise level and person is also written there (evals/scripts/update-readme-tables.ts reads it).
+// With --persona-budget, each variant's persona evidence recall at those budgets is printed (and written) too.
 import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { PersonalizerSettings } from '@userplug/core';
 import { createUserplugRetriever } from '../../packages/evals/src/create-userplug-retriever.js';
 import { loadEvalEncoder } from '../../packages/evals/src/load-eval-encoder.js';
@@ -14,29 +17,55 @@ import { runPersonaBenchRetrieval } from '../../packages/evals/src/run-personabe
 
 type Variant = Omit<PersonalizerSettings, 'encoder' | 'maxAttributions'>;
 
-const variants = JSON.parse(process.argv[2] ?? '{"default":{}}') as Record<string, Variant>;
-const root = process.argv[3] ?? '../shared/data/personabench';
-const community = Number(process.argv[4] ?? 0);
-const outPath = process.argv[5];
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    view: { type: 'string', default: 'sessions' },
+    'persona-budget': { type: 'string', multiple: true, default: [] },
+    noise: { type: 'string', multiple: true, default: [] },
+  },
+});
+const variants = JSON.parse(positionals[0] ?? '{"default":{}}') as Record<string, Variant>;
+const root = positionals[1] ?? '../shared/data/personabench';
+const community = Number(positionals[2] ?? 0);
+const outPath = positionals[3];
+const view = flags.view === 'turns' ? 'turns' : 'sessions';
+const personaBudgets = flags['persona-budget'].map(Number);
 const listing = listPersonaBench(root).communities.find((entry) => entry.number === community);
 if (!listing) throw new Error(`No community_${community} under ${root}.`);
-const datasets = await Promise.all(
-  listing.noiseLevels.map((noise) => loadPersonaBench({ root, community, noise })),
-);
+const noiseLevels = flags.noise.length > 0 ? flags.noise : listing.noiseLevels;
+const datasets = await Promise.all(noiseLevels.map((noise) => loadPersonaBench({ root, community, noise })));
 const encoder = await loadEvalEncoder();
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 // Recall@5 of every scored question, by variant, person and noise level.
 const recalls = new Map<string, Map<string, Map<string, number[]>>>();
 const overallByVariant: Record<string, Record<string, number>> = {};
+const personaByVariant: Record<
+  string,
+  Record<string, { budget: number; recall: number; tokens: number }[]>
+> = {};
 for (const [name, settings] of Object.entries(variants)) {
   const byPerson = new Map<string, Map<string, number[]>>();
   const overall: string[] = [];
   for (const dataset of datasets) {
     const retriever = createUserplugRetriever({ ...settings, encoder });
-    const result = await runPersonaBenchRetrieval({ dataset, retriever, k: 5 });
+    const result = await runPersonaBenchRetrieval({ dataset, retriever, k: 5, view, personaBudgets });
     await retriever.dispose();
-    overall.push(`${dataset.noise}: ${result.recall.toFixed(3)}`);
+    const persona = (result.persona ?? []).map((entry) => `@${entry.budget} ${entry.recall.toFixed(3)}`);
+    const turns = result.answerTurns;
+    if (turns)
+      persona.push(
+        `| turns R@5 ${turns.recallAt5.toFixed(3)} R@10 ${turns.recallAt10.toFixed(3)} ${turns.persona.map((entry) => `@${entry.budget} ${entry.recall.toFixed(3)}`).join(' ')}`,
+      );
+    overall.push(
+      `${dataset.noise}: ${result.recall.toFixed(3)}${persona.length > 0 ? ` (R@10 ${result.recallAt10?.toFixed(3)}, persona ${persona.join(' ')})` : ''}`,
+    );
+    if (result.persona)
+      personaByVariant[name] = {
+        ...personaByVariant[name],
+        [dataset.noise]: result.persona.map(({ budget, recall, tokens }) => ({ budget, recall, tokens })),
+      };
     overallByVariant[name] = { ...overallByVariant[name], [dataset.noise]: result.recall };
     for (const question of result.questions) {
       if (question.type === 'Subjective') continue;
@@ -86,11 +115,16 @@ if (outPath) {
     benchmark: 'personabench',
     task: 'settings-sweep',
     community: listing.name,
+    view,
     k: 5,
     variants: Object.fromEntries(
       Object.entries(variants).map(([name, settings]) => [
         name,
-        { settings, recallByNoise: overallByVariant[name] ?? {} },
+        {
+          settings,
+          recallByNoise: overallByVariant[name] ?? {},
+          ...(personaByVariant[name] ? { personaByNoise: personaByVariant[name] } : {}),
+        },
       ]),
     ),
     leaveOnePersonOut,

@@ -47,8 +47,11 @@ const methodLabels: Record<string, string> = {
   userplug: '**userplug**',
 };
 
-function personaBenchTable(): string {
-  const rows = results
+/** PersonaBench retrieval results of community_0 at K = 5 that pass the filter. */
+function community0Retrieval(
+  filter: (result: Record<string, unknown>) => boolean,
+): Record<string, unknown>[] {
+  return results
     .map((entry) => entry.result as Record<string, unknown>)
     .filter(
       (result) =>
@@ -56,9 +59,17 @@ function personaBenchTable(): string {
         result.task === 'retrieval' &&
         result.community === 'community_0' &&
         result.k === 5 &&
-        result.sessionText === 'history-item' &&
-        typeof result.recall === 'number',
-    ) as unknown as RetrievalRow[];
+        filter(result),
+    );
+}
+
+function personaBenchTable(): string {
+  const rows = community0Retrieval(
+    (result) =>
+      result.sessionText === 'history-item' &&
+      (result.view ?? 'sessions') === 'sessions' &&
+      typeof result.recall === 'number',
+  ) as unknown as RetrievalRow[];
   const noises = [...new Set(rows.map((row) => row.noise))].sort((a, b) => Number(a) - Number(b));
   const methods = Object.keys(methodLabels).filter((method) => rows.some((row) => row.method === method));
   return table(
@@ -72,6 +83,42 @@ function personaBenchTable(): string {
         bold(fixed(mean(cells.flatMap((row) => (row ? [row.recall] : []))))),
       ];
     }),
+  );
+}
+
+interface PersonaRow {
+  noise: string;
+  view?: string;
+  recall: number;
+  recallAt10?: number;
+  persona?: { budget: number; recall: number; tokens: number }[];
+}
+
+function personaTable(): string {
+  const rows = community0Retrieval(
+    (result) => result.method === 'userplug' && Array.isArray(result.persona),
+  ) as unknown as PersonaRow[];
+  const budgets = [...new Set(rows.flatMap((row) => row.persona!.map((entry) => entry.budget)))].sort(
+    (a, b) => a - b,
+  );
+  const views = ['sessions', 'turns'].filter((view) => rows.some((row) => (row.view ?? 'sessions') === view));
+  return table(
+    ['view', 'noise', 'Recall@5', 'Recall@10', ...budgets.map((budget) => `persona@${budget}`)],
+    views.flatMap((view) =>
+      rows
+        .filter((row) => (row.view ?? 'sessions') === view)
+        .sort((a, b) => Number(a.noise) - Number(b.noise))
+        .map((row) => [
+          view,
+          row.noise,
+          fixed(row.recall),
+          row.recallAt10 === undefined ? '–' : fixed(row.recallAt10),
+          ...budgets.map((budget) => {
+            const entry = row.persona!.find((candidate) => candidate.budget === budget);
+            return entry ? `${fixed(entry.recall)} (${Math.round(entry.tokens)})` : '–';
+          }),
+        ]),
+    ),
   );
 }
 
@@ -120,6 +167,10 @@ interface BenchResults {
   personalize: { results: BenchLatency[] };
   personalizeBefore: { results: BenchLatency[] };
   onnx: { timeToFirstTokenSpeedup: number } | null;
+  personaRendering?: {
+    items: number;
+    results: { budget: number; p50Milliseconds: number; p95Milliseconds: number }[];
+  };
   targets: Record<string, number>;
   machine: { cpus: number; cpuModel: string; node: string; loadAverage?: [number, number] };
 }
@@ -183,6 +234,16 @@ function benchTable(): string {
         latency(100_000),
         `p50 ≤ ${targets.personalizeP50MillisecondsAt100k} ms`,
       ],
+      ...[300, 2_000].map((budget) => {
+        const rendering = bench.personaRendering?.results.find((result) => result.budget === budget);
+        return [
+          `persona rendering p50 / p95, budget ${budget.toLocaleString('en-US')}, 10k items`,
+          rendering
+            ? `${rendering.p50Milliseconds.toFixed(1)} / ${rendering.p95Milliseconds.toFixed(1)} ms`
+            : 'not measured yet',
+          '',
+        ];
+      }),
       [
         `memory of a ${largest(bench.personalize.results).items.toLocaleString('en-US')}-item user: live (store + index) / its index`,
         `${Math.round(largest(bench.personalizeBefore.results).liveMegabytes)} / ${Math.round(largest(bench.personalizeBefore.results).indexMegabytes)} MB → **${Math.round(largest(bench.personalize.results).liveMegabytes)} / ${Math.round(largest(bench.personalize.results).indexMegabytes)} MB**`,
@@ -267,34 +328,67 @@ function reportSections(): string {
     .trim();
 }
 
-function sweepTable(): string {
-  const sweep = resultNamed('personabench-sweep-community-0.json') as {
-    variants: Record<string, { recallByNoise: Record<string, number> }>;
+function sweepTable(file: string): string {
+  const sweep = resultNamed(file) as {
+    variants: Record<
+      string,
+      {
+        recallByNoise: Record<string, number>;
+        personaByNoise?: Record<string, { budget: number; recall: number }[]>;
+      }
+    >;
     leaveOnePersonOut: { person: string; picks: string; recall: number; defaultRecall: number }[];
   };
   const entries = Object.entries(sweep.variants);
   const noises = Object.keys(entries[0]![1].recallByNoise).sort((a, b) => Number(a) - Number(b));
+  const budgets = [
+    ...new Set(
+      entries.flatMap(([, variant]) =>
+        Object.values(variant.personaByNoise ?? {}).flatMap((list) => list.map((entry) => entry.budget)),
+      ),
+    ),
+  ].sort((a, b) => a - b);
+  const personaMean = (variant: (typeof entries)[number][1], budget: number) =>
+    fixed(
+      mean(
+        noises.map(
+          (noise) => variant.personaByNoise?.[noise]?.find((entry) => entry.budget === budget)?.recall ?? 0,
+        ),
+      ),
+    );
   const rows = entries.map(([name, variant]) => [
     name,
     ...noises.map((noise) => fixed(variant.recallByNoise[noise]!)),
     fixed(mean(noises.map((noise) => variant.recallByNoise[noise]!))),
+    ...budgets.map((budget) => personaMean(variant, budget)),
   ]);
   const heldOut = sweep.leaveOnePersonOut.map(
     (entry) =>
       `${entry.person}: picks ${entry.picks}, ${fixed(entry.recall)} (defaults ${fixed(entry.defaultRecall)})`,
   );
   return [
-    table(['setting', ...noises.map((noise) => `noise ${noise}`), 'mean'], rows),
+    table(
+      [
+        'setting',
+        ...noises.map((noise) => `noise ${noise}`),
+        'mean',
+        ...budgets.map((budget) => `mean persona@${budget}`),
+      ],
+      rows,
+    ),
     '',
     `Leave one person out (the setting best on the other two people, scored on the third): ${heldOut.join('; ')}.`,
   ].join('\n');
 }
 
 const blocks: Record<string, Record<string, () => string>> = {
-  'README.md': { personabench: personaBenchTable, bench: benchTable },
+  'README.md': { personabench: personaBenchTable, persona: personaTable, bench: benchTable },
   'packages/encoder-use/README.md': { encoders: encoderTable },
   'packages/evals/README.md': { report: reportSections },
-  'packages/core/README.md': { sweep: sweepTable },
+  'packages/core/README.md': {
+    sweep: () => sweepTable('personabench-sweep-community-0.json'),
+    'sweep-turns': () => sweepTable('personabench-sweep-community-0-turns.json'),
+  },
   'packages/server/README.md': {
     'server-bench': () => serverBenchTable(resultNamed('server-bench.json') as ServerBenchResult),
   },

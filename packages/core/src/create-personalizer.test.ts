@@ -5,6 +5,8 @@ import type { Encoder } from './encoder.js';
 import type { HistoryItemInput } from './history-item.js';
 import { createMemoryStore } from './memory-store.js';
 import { personalize } from './personalize.js';
+import { minimumPersonaBudget, wholeHistoryTokens } from './render-persona.js';
+import { createTiktokenCounter } from './token-counter.js';
 import { EncoderError, InvalidArgumentError, InvalidHistoryError } from './userplug-error.js';
 
 function countingEncoder(): Encoder & { texts: string[] } {
@@ -283,6 +285,132 @@ describe('createPersonalizer', () => {
     await expect(personalizer.personalize({ userId: 'u', prompt: 'x', budget: 1.5 })).rejects.toThrow(
       /whole number/,
     );
+  });
+});
+
+describe('createPersonalizer: the persona text', () => {
+  const frameTokens = async () => minimumPersonaBudget(await createTiktokenCounter());
+
+  it('quotes a history that fits whole, by relevance, and adds nothing else', async () => {
+    const small: HistoryItemInput[] = [
+      { id: 'a', text: 'Bought a light rain shell for the Dolomites' },
+      { id: 'b', text: 'Planning a hut-to-hut hike this September' },
+      { id: 'c', text: 'Lentil soup again, fine' },
+    ];
+    const result = await personalize(small, 'What should I pack for my trip?', {
+      encoder: createHashingEncoder(),
+      budget: 120,
+    });
+    const quoted = result.persona.evidence.map((item) => item.itemId);
+    expect([...quoted].sort()).toEqual(['a', 'b', 'c']);
+    expect(quoted).toEqual(result.persona.attributions.slice(0, 3).map((item) => item.itemId));
+    expect(result.persona.evidence.every((item) => !item.truncated)).toBe(true);
+    expect(result.persona.text).not.toMatch(/History:|Interests|Also relevant/);
+    // Never larger than the history plus the header: each item costs its text, two quote marks and a newline.
+    expect(result.usage.personaTokens).toBeLessThanOrEqual(
+      result.usage.historyTokens + (await frameTokens()) + 3 * small.length,
+    );
+  });
+
+  it('never makes a persona larger than the whole history quoted, for any budget', async () => {
+    const counter = await createTiktokenCounter();
+    const personalizer = createPersonalizer({ encoder: createHashingEncoder() });
+    await personalizer.ingest('u', history);
+    const stored = await personalizer.store.listItems('u');
+    const whole = wholeHistoryTokens(
+      stored.map((item) => ({
+        itemId: item.id,
+        text: item.text,
+        weight: 0,
+        ...(item.kind === undefined ? {} : { kind: item.kind }),
+        ...(item.timestamp === undefined ? {} : { timestamp: item.timestamp }),
+        ...(item.rating === undefined ? {} : { rating: item.rating }),
+      })),
+      counter,
+    );
+    for (const budget of [40, 80, 120, 200, 400, 5000]) {
+      const result = await personalizer.personalize({ userId: 'u', prompt: 'trail shoes', budget });
+      expect(result.usage.personaTokens).toBeLessThanOrEqual(Math.min(budget, whole));
+    }
+  });
+
+  it('quotes a repeated statement once, with the latest date, crediting every item it stands for', async () => {
+    const repeated: HistoryItemInput[] = [
+      { id: 'r1', text: 'I am allergic to peanuts, please keep that in mind.', timestamp: '2024-01-05' },
+      { id: 'x', text: 'The garden needs watering twice a week.', timestamp: '2024-02-01' },
+      { id: 'r2', text: 'I am allergic to peanuts, please keep that in mind!', timestamp: '2024-03-09' },
+    ];
+    const result = await personalize(repeated, 'Any food allergies?', {
+      encoder: createHashingEncoder(),
+      budget: 300,
+    });
+    const quote = result.persona.evidence.find((item) => item.itemIds.includes('r1'))!;
+    expect([...quote.itemIds].sort()).toEqual(['r1', 'r2']);
+    expect(quote.timestamp).toBe(Date.UTC(2024, 2, 9));
+    expect(result.persona.evidence).toHaveLength(2);
+    expect(result.persona.text.match(/allergic to peanuts/g)).toHaveLength(1);
+    // Attributions stay per item.
+    expect(result.persona.attributions.map((item) => item.itemId).sort()).toEqual(['r1', 'r2', 'x']);
+  });
+
+  it('quotes chat turns with their speaker and resolved dates, and attributes each turn', async () => {
+    const said = '2024-03-10T18:00:00Z';
+    const chat: HistoryItemInput[] = [
+      { id: 'c1', text: 'How was your week, Tom?', speaker: 'Priya', sessionId: 's1', timestamp: said },
+      {
+        id: 'c2',
+        text: 'Started at the bakery yesterday!',
+        speaker: 'Tom',
+        sessionId: 's1',
+        timestamp: said,
+      },
+      { id: 'c3', text: 'Congrats! Early shifts?', speaker: 'Priya', sessionId: 's1', timestamp: said },
+    ];
+    const result = await personalize(chat, 'When did Tom start at the bakery?', {
+      encoder: createHashingEncoder(),
+      budget: 200,
+    });
+    expect(result.persona.text).toContain(
+      '[2024-03-09 (said 2024-03-10), Tom] "Started at the bakery yesterday!"',
+    );
+    expect(result.persona.attributions[0]!.itemId).toBe('c2');
+    expect(result.persona.evidence[0]).toMatchObject({ itemId: 'c2', itemIds: ['c2'], speaker: 'Tom' });
+  });
+
+  it('names the user in the opening and keeps the opening byte-identical across prompts', async () => {
+    const turns: HistoryItemInput[] = Array.from({ length: 80 }, (_, index) => ({
+      id: `t${index}`,
+      text: `${index % 2 ? 'Morning run' : 'Evening swim'} number ${index} by the old harbour, then coffee with Sam`,
+      speaker: index % 2 ? 'Ana' : 'Sam',
+      self: index % 2 === 1 ? true : undefined,
+      sessionId: `s${Math.floor(index / 4)}`,
+      timestamp: Date.UTC(2024, 0, 1 + index),
+    })).map(
+      (turn) =>
+        Object.fromEntries(
+          Object.entries(turn).filter(([, value]) => value !== undefined),
+        ) as unknown as HistoryItemInput,
+    );
+    const personalizer = createPersonalizer({ encoder: createHashingEncoder(), budget: 300 });
+    await personalizer.ingest('u', turns);
+    const first = await personalizer.personalize({ userId: 'u', prompt: 'Where do I swim?' });
+    const second = await personalizer.personalize({ userId: 'u', prompt: 'Who do I have coffee with?' });
+    expect(first.persona.stableText).toContain('The user is "Ana".');
+    expect(first.persona.stableText).toBe(second.persona.stableText);
+    expect(first.persona.dynamicText).not.toBe(second.persona.dynamicText);
+  });
+
+  it('stores an item again when only its speaker or session changed', async () => {
+    const personalizer = createPersonalizer({ encoder: createHashingEncoder() });
+    const turn = { id: 't', text: 'See you at the market', speaker: 'Ana', sessionId: 's1' };
+    await personalizer.ingest('u', [turn]);
+    expect(await personalizer.ingest('u', [turn])).toMatchObject({ unchanged: 1 });
+    expect(await personalizer.ingest('u', [{ ...turn, speaker: 'Sam' }])).toMatchObject({ updated: 1 });
+    expect(await personalizer.ingest('u', [{ ...turn, speaker: 'Sam', sessionId: 's2' }])).toMatchObject({
+      updated: 1,
+    });
+    const [stored] = await personalizer.store.listItems('u');
+    expect(stored).toMatchObject({ speaker: 'Sam', sessionId: 's2' });
   });
 });
 

@@ -1,18 +1,18 @@
+import { composePersona, longTermProfile, type RenderingSettings } from './compose-persona.js';
 import { contentHash } from './content-hash.js';
+import { conversationStructureOf, readQuestionCues } from './conversation-structure.js';
 import { loadDefaultEncoder } from './default-encoder.js';
-import { profileFacts, rankDescriptors, relevantFacts } from './describe-persona.js';
 import { embedHistoryItems, itemHashOf, maxPieceWordsFor } from './embed-history-items.js';
-import { type AttentionSettings, embedUser } from './embed-user.js';
+import { type AttentionSettings, embedUser, resolveAttentionSettings } from './embed-user.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import type { Encoder } from './encoder.js';
 import { type HistoryItem, type HistorySource, readHistoryBatches } from './history-item.js';
 import { createMemoryStore } from './memory-store.js';
 import type { Attribution, Persona, PersonalizeResult } from './personalize-result.js';
-import { type RenderedPersona, renderPersona } from './render-persona.js';
+import type { RenderedPersona } from './render-persona.js';
 import { restateQuestion } from './restate-question.js';
-import { selectEvidence, topRows } from './select-evidence.js';
-import { splitIntoPieces } from './split-into-pieces.js';
-import type { ForgetReport, StoredItem, UserplugStore } from './store.js';
+import { topRows } from './select-evidence.js';
+import type { ForgetReport, UserplugStore } from './store.js';
 import { createTiktokenCounter, type TiktokenEncoding, type TokenCounter } from './token-counter.js';
 import {
   checkTrainedArtifactEncoder,
@@ -39,15 +39,7 @@ export interface RetrievalSettings extends AttentionSettings, IndexSettings {
   restatedQuestionWeight?: number;
 }
 
-/** How the persona text is put together from the scored items. Every field has a default. */
-export interface RenderingSettings {
-  /** Most evidence items quoted in the persona. Default 8. */
-  evidenceLimit?: number;
-  /** Most descriptors per section. Default 6. */
-  descriptorLimit?: number;
-  /** Evidence trade-off between weight (1) and diversity (0). Default 0.7. */
-  evidenceDiversity?: number;
-}
+export type { RenderingSettings };
 
 /** Settings of {@link createPersonalizer}. Every field has a default. */
 export interface PersonalizerSettings {
@@ -459,52 +451,26 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     const instruction = request.instruction ?? settings.instruction;
     const queryText = instruction ? `${instruction}\n${prompt}` : prompt;
     const trained = await getTrained(encoder);
+    const structure = conversationStructureOf(index.items);
+    const cues = readQuestionCues(prompt, structure);
     const embeddedQuery = await embedPrompt(encoder, prompt, instruction, signal);
     throwIfAborted(signal, what);
     const queryVector = trained ? transformTrainedQuery(trained, embeddedQuery, instruction) : embeddedQuery;
     const attention = trained ? trainedAttentionSettings(trained, retrieval) : retrieval;
-    const embedding = embedUser(index, queryVector, queryText, attention);
+    const embedding = embedUser(index, queryVector, queryText, attention, { structure, cues });
 
-    const descriptorLimit = rendering.descriptorLimit ?? 6;
-    const evidenceRows = selectEvidence(embedding.weights, index.kernel.itemRow, index.dimension, {
-      limit: rendering.evidenceLimit ?? 8,
-      lambda: rendering.evidenceDiversity ?? 0.7,
-      temperature: attention.temperature ?? 0.05,
-    });
-    const maxPieceWords = maxPieceWordsFor(encoder);
-    // An item stored by a version that cut it differently is quoted whole: its piece numbers mean other pieces.
-    const bestPieceText = (item: StoredItem, piece: number) => {
-      const pieces = splitIntoPieces(item.text, { maxWords: maxPieceWords });
-      return pieces.length === item.pieceCount ? (pieces[piece] ?? item.text) : item.text;
-    };
-    const profileFactLines = profileFacts(index);
-    const relevantFactLines = relevantFacts(index, embedding.weights);
     // Budget 0 sends no text, but the vectors and attributions still serve local models and apps.
-    const rendered =
+    const composed =
       budget === 0
-        ? noRenderedPersona
-        : renderPersona(
-            {
-              profileDescriptors: rankDescriptors(index, index.userVector, descriptorLimit),
-              profileFacts: profileFactLines,
-              relevantDescriptors: rankDescriptors(index, embedding.personaVector, descriptorLimit),
-              relevantFacts: relevantFactLines,
-              evidence: evidenceRows.map((row) => {
-                const item = index.items[row]!;
-                const text = item.pieceCount > 1 ? bestPieceText(item, embedding.bestPiece[row]!) : item.text;
-                return {
-                  itemId: item.id,
-                  text,
-                  weight: embedding.weights[row]!,
-                  ...(item.kind === undefined ? {} : { kind: item.kind }),
-                  ...(item.timestamp === undefined ? {} : { timestamp: item.timestamp }),
-                  ...(item.rating === undefined ? {} : { rating: item.rating }),
-                  ...(item.label === undefined ? {} : { label: item.label }),
-                };
-              }),
-            },
-            { budget, tokenCounter },
-          );
+        ? undefined
+        : composePersona(index, structure, embedding, {
+            budget,
+            tokenCounter,
+            maxPieceWords: maxPieceWordsFor(encoder),
+            temperature: resolveAttentionSettings(attention).temperature,
+            rendering,
+          });
+    const rendered = composed?.rendered ?? noRenderedPersona;
 
     const maxAttributions = request.maxAttributions ?? settings.maxAttributions ?? 10;
     const order = topRows(embedding.weights, maxAttributions);
@@ -530,7 +496,12 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
     }
 
     // Truncation is the budget doing its job; a persona that could quote no evidence at all is worth saying.
-    if (budget > 0 && rendered.truncated && rendered.evidence.length === 0 && evidenceRows.length > 0) {
+    if (
+      budget > 0 &&
+      rendered.truncated &&
+      rendered.evidence.length === 0 &&
+      (composed?.candidateCount ?? 0) > 0
+    ) {
       warnings.push({
         type: 'persona-truncated',
         message:
@@ -546,7 +517,8 @@ export function createPersonalizer(settings: PersonalizerSettings = {}): Persona
       userVector: index.userVector,
       kindVectors: Object.fromEntries(index.kindVectors),
       descriptors: rendered.descriptors,
-      facts: [...profileFactLines, ...relevantFactLines],
+      profile: longTermProfile(index, rendering.descriptorLimit ?? 6),
+      facts: composed?.facts ?? [],
       evidence: rendered.evidence,
       attributions,
       truncated: rendered.truncated,
@@ -622,6 +594,7 @@ function emptyPersona(dimension: number, revision: number, index: UserIndex): Pe
     userVector: index.userVector,
     kindVectors: Object.fromEntries(index.kindVectors),
     descriptors: [],
+    profile: { descriptors: [], facts: [] },
     facts: [],
     evidence: [],
     attributions: [],

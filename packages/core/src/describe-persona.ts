@@ -1,5 +1,5 @@
 import { plainLabel, quoteUntrusted } from './quote-untrusted.js';
-import type { PersonaDescriptor } from './render-persona.js';
+import type { PersonaDescriptor, PersonaFact } from './render-persona.js';
 import { stem } from './text-terms.js';
 import type { UserIndex } from './user-index.js';
 import { dotRow } from './vector-math.js';
@@ -43,7 +43,7 @@ export function profileFacts(index: UserIndex): string[] {
   const { signals } = index;
   const facts: string[] = [];
   const kinds = signals.kinds
-    .slice(0, 6)
+    .slice(0, 3)
     .map((kind) => `${kind.count} ${plainLabel(kind.value)}`)
     .join(', ');
   const span = signals.timeSpan
@@ -66,9 +66,9 @@ export function profileFacts(index: UserIndex): string[] {
   return facts;
 }
 
-/** Facts about the items the query attends to: their rating and label mix. */
-export function relevantFacts(index: UserIndex, weights: Float64Array): string[] {
-  const facts: string[] = [];
+/** Facts about the items the query attends to: their rating and label mix, with the attention mass each covers. */
+export function relevantFacts(index: UserIndex, weights: Float64Array): PersonaFact[] {
+  const facts: PersonaFact[] = [];
   let ratedMass = 0;
   let ratingSum = 0;
   let labeledMass = 0;
@@ -88,7 +88,11 @@ export function relevantFacts(index: UserIndex, weights: Float64Array): string[]
     }
   }
   if (index.signals.ratings && ratedMass >= 0.2) {
-    facts.push(`Relevance-weighted rating of these items: ${round(ratingSum / ratedMass)}.`);
+    facts.push({
+      text: `Relevance-weighted rating of the relevant items: ${round(ratingSum / ratedMass)}.`,
+      signal: 'rating',
+      mass: ratedMass,
+    });
   }
   if (labeledMass >= 0.2) {
     const labels = [...labelMass.keys()]
@@ -99,7 +103,12 @@ export function relevantFacts(index: UserIndex, weights: Float64Array): string[]
         (label) =>
           `${quoteUntrusted(index.labelNames[label]!)} ${Math.round((100 * labelMass[label]!) / labeledMass)}%`,
       );
-    if (labels.length > 0) facts.push(`Labels of the most relevant items: ${labels.join(', ')}.`);
+    if (labels.length > 0)
+      facts.push({
+        text: `Labels of the most relevant items: ${labels.join(', ')}.`,
+        signal: 'label',
+        mass: labeledMass,
+      });
   }
   return facts;
 }

@@ -2,7 +2,7 @@ import { contentHash } from './content-hash.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import type { Encoder } from './encoder.js';
 import type { HistoryItem } from './history-item.js';
-import { cutIntoPieces } from './split-into-pieces.js';
+import { cutIntoPieces, type PieceSettings } from './split-into-pieces.js';
 import type { StoredItem } from './store.js';
 import type { TokenCounter } from './token-counter.js';
 import { AbortError, EncoderError, throwIfAborted } from './userplug-error.js';
@@ -43,21 +43,43 @@ export function maxPieceWordsFor(encoder: Encoder): number {
 // re-ingesting a history after an upgrade re-cuts and re-embeds its items instead of keeping the old pieces.
 const pieceCutVersion = 2;
 
+/** Whether an item is a chat turn: its text is one message, cut per sentence like a transcript's messages. */
+export function isChatTurn(item: Pick<HistoryItem, 'speaker'>): boolean {
+  return item.speaker !== undefined;
+}
+
+/** How an item's text is cut into pieces: the same at ingest (embedding) and at query time (quoting). */
+export function pieceSettingsOf(item: Pick<HistoryItem, 'speaker'>, maxPieceWords: number): PieceSettings {
+  return isChatTurn(item) ? { maxWords: maxPieceWords, message: true } : { maxWords: maxPieceWords };
+}
+
+/** Key of an item's embedding: its text, and whether it is cut as a chat message. */
+export function textHashOf(item: Pick<HistoryItem, 'text' | 'speaker'>): string {
+  return contentHash(isChatTurn(item) ? `\u0000message\u0000${item.text}` : item.text);
+}
+
 /** Hash of everything an item says, and of how it is cut, so re-ingesting an unchanged item is a no-op. */
 export function itemHashOf(item: HistoryItem): string {
-  return contentHash(
-    JSON.stringify([
-      pieceCutVersion,
-      item.id,
-      item.text,
-      item.kind,
-      item.timestamp,
-      item.rating,
-      item.label,
-      item.weight,
-      item.meta,
-    ]),
-  );
+  const fields: unknown[] = [
+    pieceCutVersion,
+    item.id,
+    item.text,
+    item.kind,
+    item.timestamp,
+    item.rating,
+    item.label,
+    item.weight,
+    item.meta,
+  ];
+  // Appended only when present, so items without conversation fields keep the hashes they were stored with.
+  if (
+    item.speaker !== undefined ||
+    item.self !== undefined ||
+    item.conversationId !== undefined ||
+    item.sessionId !== undefined
+  )
+    fields.push(item.speaker, item.self, item.conversationId, item.sessionId);
+  return contentHash(JSON.stringify(fields));
 }
 
 function checkVectors(encoder: Encoder, vectors: Float32Array[], expected: number): void {
@@ -83,7 +105,7 @@ export async function embedHistoryItems(
   context: EmbedItemsContext,
 ): Promise<{ items: StoredItem[]; statistics: EmbedItemsStatistics }> {
   const { encoder, cache } = context;
-  const textHashes = items.map((item) => contentHash(item.text));
+  const textHashes = items.map(textHashOf);
   const found = new Map<string, { vectors: Float32Array; pieceCount: number }>();
   const missing: string[] = [];
   for (const hash of new Set(textHashes)) {
@@ -106,7 +128,7 @@ export async function embedHistoryItems(
     if (found.has(hash) || queued.has(hash)) return;
     queued.add(hash);
     // The encoder reads each piece's content (chat lines without their speaker label).
-    const pieces = cutIntoPieces(item.text, { maxWords: context.maxPieceWords });
+    const pieces = cutIntoPieces(item.text, pieceSettingsOf(item, context.maxPieceWords));
     pending.push({ hash, start: pieceTexts.length, count: pieces.length });
     for (const piece of pieces) pieceTexts.push(piece.content);
   });

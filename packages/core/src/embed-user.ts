@@ -1,4 +1,6 @@
 import { calibrateQuery } from './calibrate-pieces.js';
+import type { ConversationStructure, QuestionCues } from './conversation-structure.js';
+import { isChatTurn } from './embed-history-items.js';
 import { topRows } from './select-evidence.js';
 import type { UserIndex } from './user-index.js';
 import { normalizeInPlace, softmaxInPlace } from './vector-math.js';
@@ -15,7 +17,10 @@ export interface AttentionSettings {
   recencyHalfLifeDays?: number;
   /** Logit offset per item kind, such as `{ review: 0.5 }`. Default none. */
   kindPriors?: Readonly<Record<string, number>>;
-  /** How a long item's piece similarities become one: best piece, or mean of the best two. Default `top2`. */
+  /**
+   * How a long item's piece similarities become one: best piece, or mean of the best two. A chat turn (an item with a
+   * `speaker`) always scores by its best piece. Default `top2`.
+   */
   piecePooling?: 'max' | 'top2';
   /**
    * How much of a piece's hubness (its mean whitened cosine to its nearest pieces of the same user) is subtracted
@@ -34,6 +39,28 @@ export interface AttentionSettings {
   feedbackPieces?: number;
   /** Most items (the best of the first pass) scored again with feedback; the rest stay below them. Default 1,000. */
   feedbackCandidates?: number;
+  /**
+   * A chat turn that answers a question is read with it: it gains this share of how much better the question before
+   * it matches the query, so "Yes, twice last month!" after "Have you been to Lisbon?" meets a question about Lisbon.
+   * (After a statement, the next turn is mostly a reaction, and gains nothing.) Applies to items with a
+   * `conversationId` or `sessionId`; 0 turns it off. Default 0.6.
+   */
+  contextWeight?: number;
+  /** Similarity bonus of the turns of a speaker the question names ("What did Priya cook?"). Default 0.1. */
+  speakerWeight?: number;
+  /** Similarity bonus of the user's own items (`self`) for a question in the first person. Default 0.05. */
+  selfWeight?: number;
+  /**
+   * Similarity bonus, for a question that asks when, of items with a relative date resolved against their timestamp
+   * ("yesterday"); and of items dated in a period the question names ("in 2023"). Default 0.03.
+   */
+  timeWeight?: number;
+}
+
+/** A user's conversation structure and what the question says about speakers and time. */
+export interface ConversationCues {
+  structure: ConversationStructure;
+  cues: QuestionCues;
 }
 
 /** The query-aware view of one user (Persona-Plug's input-aware attention over all items). */
@@ -42,13 +69,18 @@ export interface UserEmbedding {
   weights: Float64Array;
   /**
    * Pooled similarity of every item to the query: in a calibrated index the whitened cosine minus the hubness
-   * penalty, otherwise the plain cosine.
+   * penalty, otherwise the plain cosine; plus what the conversation adds (context, speakers, time).
    */
   relevance: Float32Array;
   /** BM25 score of every item, scaled so the best item has 1. */
   lexical: Float32Array;
   /** For every item, the row (within the item) of its piece most similar to the query. */
   bestPiece: Int32Array;
+  /**
+   * Similarity of every piece to the query (see {@link pieceSimilarities}), with feedback for the items scored
+   * again. It may share memory with the index: read it before the next pass over the same index.
+   */
+  pieceRelevance: Float32Array;
   /** Query-aware persona vector: unit attention-weighted mean of item vectors. */
   personaVector: Float32Array;
 }
@@ -66,6 +98,10 @@ export function resolveAttentionSettings(settings: AttentionSettings = {}): Requ
     feedbackWeight: settings.feedbackWeight ?? 0.3,
     feedbackPieces: settings.feedbackPieces ?? 5,
     feedbackCandidates: settings.feedbackCandidates ?? 1_000,
+    contextWeight: settings.contextWeight ?? 0.6,
+    speakerWeight: settings.speakerWeight ?? 0.1,
+    selfWeight: settings.selfWeight ?? 0.05,
+    timeWeight: settings.timeWeight ?? 0.03,
   };
 }
 
@@ -129,7 +165,9 @@ function poolPieces(
       }
     }
     bestPiece[item] = bestRow - first;
-    relevance[item] = topTwo && end - first > 1 ? (best + second) / 2 : best;
+    // A chat turn is one message: its best sentence is what it says about the query.
+    relevance[item] =
+      topTwo && end - first > 1 && !isChatTurn(index.items[item]!) ? (best + second) / 2 : best;
   }
 }
 
@@ -228,6 +266,58 @@ function rescoreWithFeedback(
 }
 
 /**
+ * Adds what the conversation says to the pooled similarities: an answer gains a share of how much better the
+ * question before it matches; turns of a speaker the question names, the user's own turns for a first-person question, and
+ * dated answers to a question about time gain a bonus.
+ */
+function applyConversationCues(
+  relevance: Float32Array,
+  conversation: ConversationCues,
+  settings: Required<AttentionSettings>,
+): void {
+  const { structure, cues } = conversation;
+  const count = relevance.length;
+  if (settings.contextWeight > 0 && structure.hasTurns) {
+    const first = Float32Array.from(relevance);
+    for (let item = 0; item < count; item++) {
+      const previous = structure.previousTurn[item]!;
+      if (structure.answersQuestion[item] && first[previous]! > first[item]!)
+        relevance[item] = relevance[item]! + settings.contextWeight * (first[previous]! - first[item]!);
+    }
+  }
+  const named = new Set(cues.namedSpeakers);
+  if (settings.speakerWeight > 0 && named.size > 0)
+    for (let item = 0; item < count; item++)
+      if (named.has(structure.speakerIds[item]!)) relevance[item] = relevance[item]! + settings.speakerWeight;
+  if (settings.selfWeight > 0 && cues.firstPerson && structure.hasSelf)
+    for (let item = 0; item < count; item++)
+      if (structure.selfItems[item]) relevance[item] = relevance[item]! + settings.selfWeight;
+  if (settings.timeWeight > 0 && cues.asksTime)
+    for (const item of structure.timeExpressions.keys())
+      relevance[item] = relevance[item]! + settings.timeWeight;
+}
+
+/** Items dated in one of the periods (by timestamp, or by a date they name): a bonus each. */
+function applyPeriods(
+  relevance: Float32Array,
+  index: UserIndex,
+  conversation: ConversationCues,
+  weight: number,
+): void {
+  const { periods } = conversation.cues;
+  if (weight <= 0 || periods.length === 0) return;
+  const inPeriod = (start: number, end: number) =>
+    periods.some((period) => start < period.end && end > period.start);
+  index.items.forEach((item, row) => {
+    const expressions = conversation.structure.timeExpressions.get(row) ?? [];
+    const dated =
+      (item.timestamp !== undefined && inPeriod(item.timestamp, item.timestamp + 1)) ||
+      expressions.some((expression) => inPeriod(expression.start, expression.end));
+    if (dated) relevance[row] = relevance[row]! + weight;
+  });
+}
+
+/**
  * Scores every item of a user against a query and returns the attention weights and the
  * query-aware persona vector: `s_i = (sim_i + λ·bm25_i) / τ + recency_i + kind_i + log(weight_i)`,
  * `w = softmax(s)` over all items, `P = Σ w_i h_i`. `sim_i` pools the item's piece similarities
@@ -238,6 +328,7 @@ export function embedUser(
   queryVector: Float32Array,
   queryText: string,
   settings: AttentionSettings = {},
+  conversation?: ConversationCues,
 ): UserEmbedding {
   const resolved = resolveAttentionSettings(settings);
   const count = index.items.length;
@@ -248,6 +339,10 @@ export function embedUser(
   poolPieces(index, similarities, resolved.piecePooling === 'top2', relevance, bestPiece);
   if (index.calibration && resolved.feedbackWeight > 0 && resolved.feedbackPieces > 0)
     rescoreWithFeedback(index, similarities, resolved, relevance, bestPiece);
+  if (conversation) {
+    applyConversationCues(relevance, conversation, resolved);
+    applyPeriods(relevance, index, conversation, resolved.timeWeight);
+  }
 
   const lexical = index.lexical.score(queryText);
   let bestLexical = 0;
@@ -277,5 +372,5 @@ export function embedUser(
   const personaVector = normalizeInPlace(
     Float32Array.from(index.kernel.weightedItemSum(weights, 1e-6 / Math.max(1, count))),
   );
-  return { weights, relevance, lexical, bestPiece, personaVector };
+  return { weights, relevance, lexical, bestPiece, pieceRelevance: similarities, personaVector };
 }

@@ -14,20 +14,28 @@ const timestampSchema = z.union([z.number(), z.string(), z.date()]).transform((v
   return milliseconds;
 });
 
+const idSchema = z.union([z.string().min(1).max(512), z.number().finite()]).transform(String);
+
 const historyItemSchema = z.object({
-  id: z.union([z.string().min(1).max(512), z.number().finite()]).transform(String),
+  id: idSchema,
   text: z.string().refine((text) => text.trim().length > 0, 'is empty'),
   kind: z.string().min(1).max(64).optional(),
   timestamp: timestampSchema.optional(),
   rating: z.number().finite().optional(),
   label: z.string().max(256).optional(),
   weight: z.number().finite().nonnegative().optional(),
+  speaker: z.string().trim().min(1, 'is empty').max(128).optional(),
+  self: z.boolean().optional(),
+  conversationId: idSchema.optional(),
+  sessionId: idSchema.optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 
 /**
  * One thing the user did or wrote, as the app passes it in. Validated at the boundary.
- * `timestamp` accepts epoch milliseconds, an ISO 8601 string or a Date.
+ * `timestamp` accepts epoch milliseconds, an ISO 8601 string or a Date. A chat turn carries `speaker` (who wrote
+ * it), `conversationId` and/or `sessionId` (which conversation, and which sitting of it, the turn belongs to: turns
+ * with equal ids are read in order, each with its neighbours) and `self: true` when the user wrote it.
  */
 export type HistoryItemInput = z.input<typeof historyItemSchema>;
 

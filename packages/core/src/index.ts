@@ -50,7 +50,15 @@ export type {
 export { type PersonalizeResultJson, personalizeResultToJson } from './personalize-result-json.js';
 export { quoteUntrusted } from './quote-untrusted.js';
 export { readHistoryFile } from './read-history-file.js';
-export type { EvidenceCandidate, PersonaDescriptor, PersonaEvidence } from './render-persona.js';
+export type {
+  EvidenceCandidate,
+  EvidencePiece,
+  EvidenceSignals,
+  PersonaDate,
+  PersonaDescriptor,
+  PersonaEvidence,
+} from './render-persona.js';
+export type { TimeExpression } from './resolve-time-expressions.js';
 export type { ForgetReport, StoredItem, UpsertCounts, UserplugStore } from './store.js';
 export {
   createTiktokenCounter,

@@ -14,6 +14,11 @@ export interface MinePhrasesSettings {
   limit?: number;
   /** Longest phrase, in words. Default 3. */
   maxWords?: number;
+  /**
+   * Shortest phrase, in words. Default 2: a single word torn from its sentence ("bought", "lentil") does not say
+   * anything about the user on its own.
+   */
+  minWords?: number;
 }
 
 // Words too generic to describe anyone, on top of the stopwords.
@@ -34,12 +39,13 @@ function isContentWord(word: string): boolean {
 }
 
 /**
- * Mines key phrases (runs of one to three content words inside a clause) from a user's items,
+ * Mines key phrases (runs of two to three content words inside a clause) from a user's items,
  * ranked by how many items contain them, longer phrases preferred.
  */
 export function minePhrases(texts: readonly string[], settings: MinePhrasesSettings = {}): PhraseCandidate[] {
   const limit = settings.limit ?? 96;
   const maxWords = settings.maxWords ?? 3;
+  const minWords = Math.max(1, Math.min(settings.minWords ?? 2, maxWords));
   const counts = new Map<string, number>();
   for (const text of texts) {
     const seen = new Set<string>();
@@ -48,7 +54,7 @@ export function minePhrases(texts: readonly string[], settings: MinePhrasesSetti
       let run: string[] = [];
       const flush = () => {
         for (let start = 0; start < run.length; start++) {
-          for (let length = 1; length <= maxWords && start + length <= run.length; length++) {
+          for (let length = minWords; length <= maxWords && start + length <= run.length; length++) {
             seen.add(run.slice(start, start + length).join(' '));
           }
         }

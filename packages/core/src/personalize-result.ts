@@ -35,6 +35,11 @@ export interface Persona {
   kindVectors: Record<string, Float32Array>;
   /** Key phrases from the user's own history that were rendered. */
   descriptors: PersonaDescriptor[];
+  /**
+   * The long-term profile (query-independent): key phrases ranked against the user vector and typed-signal facts,
+   * whether or not the text had room for them (local models build their cached profile tokens from it).
+   */
+  profile: { descriptors: PersonaDescriptor[]; facts: string[] };
   /** Typed-signal facts (profile, then query-relevant). */
   facts: string[];
   /** History items quoted as evidence, in order. */

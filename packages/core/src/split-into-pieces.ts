@@ -4,6 +4,8 @@ export interface PieceSettings {
   maxWords: number;
   /** Lines shorter than this are joined to a neighbour, so "ok thanks" is not a piece of its own. Default 6. */
   minWords?: number;
+  /** The text is one chat message (a turn): cut per sentence, as the messages of a transcript are. Default false. */
+  message?: boolean;
 }
 
 /** One piece of an item: the text as written, and what the encoder reads. */
@@ -136,13 +138,16 @@ export function cutIntoPieces(text: string, settings: PieceSettings): TextPiece[
     .map((line) => line.trim())
     .filter((line) => line.length > 0);
   const transcript = lines.length >= 3 && isTranscript(lines);
-  if (!transcript && wordCount(text) <= maxWords) return [{ text, content: text }];
+  const chat = transcript || settings.message === true;
+  if (!chat && wordCount(text) <= maxWords) return [{ text, content: text }];
   const units: Unit[] = [];
   const messages: { label?: string; message: string }[] = transcript
     ? messagesOf(lines)
-    : lines.map((line) => ({ message: line }));
+    : settings.message
+      ? [{ message: lines.join('\n') }]
+      : lines.map((line) => ({ message: line }));
   for (const { label, message } of messages) {
-    const parts = (transcript ? sentenceUnits(message, minWords) : [message]).flatMap((part) =>
+    const parts = (chat ? sentenceUnits(message, minWords) : [message]).flatMap((part) =>
       wordCount(part) > maxWords ? splitLongUnit(part, maxWords) : [part],
     );
     for (const part of parts) {

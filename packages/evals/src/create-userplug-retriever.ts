@@ -10,7 +10,8 @@ export interface UserplugRetrieverSettings extends Omit<PersonalizerSettings, 'm
 /**
  * The full query-aware user embedder of core: a user's documents are ingested into a personalizer
  * (default encoder unless `encoder` is given), the query is the prompt, and documents rank by their
- * attention weight in `personalize(...).persona.attributions` (all of them requested).
+ * attention weight in `personalize(...).persona.attributions` (all of them requested); `persona(query, budget)`
+ * renders the persona text at a budget and reports the documents it quotes.
  */
 export function createUserplugRetriever(settings: UserplugRetrieverSettings = {}): Retriever {
   const { name = 'userplug', ...personalizerSettings } = settings;
@@ -41,6 +42,15 @@ export function createUserplugRetriever(settings: UserplugRetrieverSettings = {}
         },
         async search(query, limit) {
           return (await attributions(query)).slice(0, limit).map((attribution) => attribution.itemId);
+        },
+        async persona(query, budget) {
+          const { persona, usage } = await personalizer.personalize({
+            userId,
+            prompt: query,
+            budget,
+            maxAttributions: 0,
+          });
+          return { itemIds: persona.evidence.flatMap((quote) => quote.itemIds), tokens: usage.personaTokens };
         },
         async close() {
           await personalizer.forget(userId);

@@ -93,6 +93,7 @@ export {
   resolvePersonaBenchDirectory,
 } from './load-personabench.js';
 export { mapWithConcurrency } from './map-with-concurrency.js';
+export { answerTurnRecall, answerTurns } from './personabench-answer-turns.js';
 export {
   numpyStringArrayStr,
   officialChunkText,
@@ -131,7 +132,7 @@ export {
   type StoredResultBase,
   writeResult,
 } from './results-store.js';
-export type { Retriever, RetrieverIndex } from './retriever.js';
+export type { PersonaQuotes, Retriever, RetrieverIndex } from './retriever.js';
 export { type RougeScore, rougeScore, tokenizeForRouge } from './rouge-score.js';
 export { runEvalCli } from './run-eval-cli.js';
 export {
@@ -153,13 +154,17 @@ export {
   type PersonaBenchQuestionResult,
   type PersonaBenchRetrievalOptions,
   type PersonaBenchRetrievalResult,
+  type PersonaBenchView,
+  type PersonaRecallSummary,
   runPersonaBenchRetrieval,
   type SessionTextFormat,
   sessionDocument,
 } from './run-personabench-retrieval.js';
 export {
   formatSessionTime,
+  segmentOfTurn,
   sessionItemKinds,
   sessionText,
   sessionToHistoryItem,
+  sessionToTurnItems,
 } from './session-to-history-item.js';

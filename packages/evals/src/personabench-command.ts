@@ -33,6 +33,11 @@ Options:
   --encoder NAME        use (the embedded default encoder) or hashing (lexical, no model). Default: use.
   --session-text FMT    history-item (who, with whom, when, what) or official-json (the official chunk JSON).
                         Default: history-item.
+  --view VIEW           sessions (one document per session, the official chunks) or turns (one per message, with
+                        speaker, session id, timestamp and the asking person as self; rankings are read back as
+                        sessions, each at its best turn). Default: sessions.
+  --persona-budget N    Also render the persona at N tokens (userplug) and report persona evidence recall: the
+                        share of gold evidence sessions it quotes, with its mean tokens. Repeatable (150, 300, 600).
   --cache DIR           Embedding cache folder. Default: USERPLUG_EVAL_CACHE or evals/.cache/embeddings.
   --no-cache            Embed everything again; write no cache.
   --results DIR         Where result JSON goes. Default: USERPLUG_EVAL_RESULTS or evals/results.
@@ -58,6 +63,7 @@ function formatRetrieval(result: PersonaBenchRetrievalResult): string {
   const k = result.k;
   const lines = [
     `PersonaBench ${result.community}, noise ${result.noise}, method ${result.method}` +
+      `${result.view === 'turns' ? ', turns view' : ''}` +
       `${result.encoder ? ` (encoder ${result.encoder})` : ''}, ${result.n} questions scored`,
     `  ${'category'.padEnd(22)}${`Recall@${k}`.padStart(10)}${`NDCG@${k}`.padStart(10)}${'n'.padStart(6)}`,
   ];
@@ -66,6 +72,24 @@ function formatRetrieval(result: PersonaBenchRetrievalResult): string {
   lines.push(row('Overall', result));
   for (const [category, group] of Object.entries(result.byCategory)) {
     lines.push(row(categoryLabels[category] ?? category, group));
+  }
+  if (result.recallAt10 !== undefined)
+    lines.push(`  Recall@10 of the ranking: ${result.recallAt10.toFixed(3)}`);
+  for (const persona of result.persona ?? []) {
+    lines.push(
+      `  persona at ${persona.budget} tokens: evidence recall ${persona.recall.toFixed(3)}, ` +
+        `${persona.tokens.toFixed(0)} tokens and ${persona.quoted.toFixed(1)} sessions quoted on average`,
+    );
+  }
+  if (result.answerTurns) {
+    const turns = result.answerTurns;
+    const persona = turns.persona
+      .map((entry) => `, persona at ${entry.budget} ${entry.recall.toFixed(3)}`)
+      .join('');
+    lines.push(
+      `  answer-stating turns (${turns.n} questions): Recall@5 ${turns.recallAt5.toFixed(3)}, ` +
+        `Recall@10 ${turns.recallAt10.toFixed(3)}${persona}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -107,6 +131,8 @@ export async function personabenchCommand(args: string[], io: CliIo): Promise<vo
       method: { type: 'string', default: 'userplug' },
       encoder: { type: 'string', default: 'use' },
       'session-text': { type: 'string', default: 'history-item' },
+      view: { type: 'string', default: 'sessions' },
+      'persona-budget': { type: 'string', multiple: true, default: [] },
       cache: { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
       results: { type: 'string' },
@@ -134,6 +160,13 @@ export async function personabenchCommand(args: string[], io: CliIo): Promise<vo
   if (sessionText !== 'history-item' && sessionText !== 'official-json') {
     throw new UsageError(`--session-text must be "history-item" or "official-json", got "${sessionText}".`);
   }
+  const view = values.view;
+  if (view !== 'sessions' && view !== 'turns') {
+    throw new UsageError(`--view must be "sessions" or "turns", got "${view}".`);
+  }
+  const personaBudgets = values['persona-budget'].map((budget) =>
+    positiveInteger('--persona-budget', budget),
+  );
   const methods = values.method.split(',').map((method) => method.trim());
   for (const method of methods) {
     if (!isRetrievalMethod(method) && !(values.qa && method === 'gold-context')) {
@@ -207,6 +240,8 @@ export async function personabenchCommand(args: string[], io: CliIo): Promise<vo
                 retriever: retriever!,
                 k,
                 sessionText: sessionText as SessionTextFormat,
+                view,
+                personaBudgets,
                 onProgress: (event) => progress(`  ${event.person} done (${event.done}/${event.people})\n`),
               });
           if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);

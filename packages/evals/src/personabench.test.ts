@@ -7,6 +7,7 @@ import { createBm25Retriever } from './create-bm25-retriever.js';
 import { createMethodRetriever, retrievalMethods } from './create-method-retriever.js';
 import { listPersonaBench, loadPersonaBench, parsePersonaBenchTime } from './load-personabench.js';
 import { fixtureIds, writePersonaBenchFixture } from './personabench.fixture.js';
+import { answerTurnRecall, answerTurns } from './personabench-answer-turns.js';
 import {
   numpyStringArrayStr,
   officialChunkText,
@@ -31,7 +32,7 @@ import type { Retriever } from './retriever.js';
 import { runEvalCli } from './run-eval-cli.js';
 import { goldContextIds, runPersonaBenchQa } from './run-personabench-qa.js';
 import { runPersonaBenchRetrieval } from './run-personabench-retrieval.js';
-import { sessionToHistoryItem } from './session-to-history-item.js';
+import { segmentOfTurn, sessionToHistoryItem, sessionToTurnItems } from './session-to-history-item.js';
 
 const gain = (rank: number) => 1 / Math.log2(rank + 1);
 const ids = fixtureIds;
@@ -265,6 +266,147 @@ describe('PersonaBench retrieval run', () => {
       }
       expect(result.recall).toBe(1);
     }
+  });
+});
+
+describe('PersonaBench turns view and persona evidence recall', () => {
+  it('writes each message as a turn with speaker, session, conversation, time and self', async () => {
+    const dataset = await loadPersonaBench({ root, community: 7, noise: '0.0' });
+    const ada = dataset.people[0]!;
+    const turns = ada.sessions.flatMap(sessionToTurnItems);
+    expect(turns.slice(0, 3)).toEqual([
+      {
+        id: `${ids.adaSister}:0`,
+        text: 'My sister Mira finally moved to Lisbon, she loves the trams.',
+        speaker: 'Ada Quill',
+        self: true,
+        conversationId: 'with Bram Otter',
+        sessionId: ids.adaSister,
+        kind: 'conversation',
+        timestamp: Date.UTC(2024, 9, 14, 7, 44),
+      },
+      expect.objectContaining({ id: `${ids.adaSister}:1`, speaker: 'Bram Otter', sessionId: ids.adaSister }),
+      expect.objectContaining({ id: `${ids.adaSister}:2`, speaker: 'Ada Quill', self: true }),
+    ]);
+    expect(turns[1]).not.toHaveProperty('self');
+    const assistant = turns.filter((turn) => turn.sessionId === ids.adaVegan);
+    expect(assistant.map((turn) => [turn.speaker, turn.self ?? false])).toEqual([
+      ['Ada Quill', true],
+      ['AI assistant', false],
+    ]);
+    const purchase = turns.filter((turn) => turn.sessionId === ids.adaShoes);
+    expect(purchase.length).toBeGreaterThan(0);
+    expect(purchase.every((turn) => turn.speaker === undefined && turn.text.startsWith('Bought '))).toBe(
+      true,
+    );
+    expect(segmentOfTurn(`${ids.adaShoes}:3`)).toBe(ids.adaShoes);
+  });
+
+  it('reads a turn ranking back as sessions, and scores what the persona quotes at each budget', async () => {
+    const dataset = await loadPersonaBench({ root, community: 7, noise: '0.0' });
+    const budgets: number[] = [];
+    const turnRetriever: Retriever = {
+      name: 'turns',
+      async encoderId() {
+        return undefined;
+      },
+      async index(documents) {
+        const turnIds = documents.map((document) => String(document.id));
+        return {
+          ids: turnIds,
+          // Turns of the sister conversation first, then the dog's, then everything else.
+          async search(_query, limit) {
+            const order = [
+              `${ids.adaSister}:2`,
+              `${ids.adaSister}:0`,
+              `${ids.adaDog}:1`,
+              ...turnIds.filter((id) => !id.startsWith(ids.adaSister) && !id.startsWith(ids.adaDog)),
+            ];
+            return order.filter((id) => turnIds.includes(id)).slice(0, limit);
+          },
+          async persona(_query, budget) {
+            budgets.push(budget);
+            return {
+              itemIds:
+                budget < 200
+                  ? [`${ids.adaDog}:1`]
+                  : [`${ids.adaDog}:1`, `${ids.adaSister}:0`, `${ids.adaSister}:1`],
+              tokens: budget - 1,
+            };
+          },
+          async close() {},
+        };
+      },
+      async dispose() {},
+    };
+    const result = await runPersonaBenchRetrieval({
+      dataset,
+      retriever: turnRetriever,
+      k: 2,
+      view: 'turns',
+      personaBudgets: [150, 300],
+    });
+    expect(result.view).toBe('turns');
+    const a1 = result.questions.find((question) => question.qId === 'a1')!;
+    // The sister session appears once, at its best turn, then the dog's.
+    expect(a1.retrieved).toEqual([ids.adaSister, ids.adaDog]);
+    expect(a1.recall).toBe(1);
+    expect(a1.persona).toEqual([
+      { budget: 150, recall: 0, tokens: 149, quoted: 1 },
+      { budget: 300, recall: 1, tokens: 299, quoted: 2 },
+    ]);
+    // "Where does my sister live?" → "Lisbon": two turns of the evidence say it; the ranking holds one of them.
+    expect(a1.answerTurns).toEqual({
+      count: 2,
+      recallAt5: 0.5,
+      recallAt10: 0.5,
+      persona: [
+        { budget: 150, recall: 0 },
+        { budget: 300, recall: 1 },
+      ],
+    });
+    expect(result.persona?.map((entry) => entry.budget)).toEqual([150, 300]);
+    expect(result.persona![1]!.tokens).toBe(299);
+    expect(budgets.length).toBe(2 * result.questions.length);
+  });
+
+  it('finds the turns that state an answer, ignoring case, punctuation and parts of words', () => {
+    const question = {
+      qId: 'q',
+      person: 'P',
+      question: 'Which languages?',
+      type: 'Basic information',
+      difficulty: 'easy',
+      answer: [{ Language: 'Portuguese' }, 'N/A'],
+      outdatedValue: null,
+      evidence: { Portuguese: ['s1'] },
+    };
+    const turns = [
+      { id: 's1:0', text: 'Learning PORTUGUESE, slowly!' },
+      { id: 's1:1', text: 'Portuguesestyle tarts' },
+      { id: 's2:0', text: 'Portuguese again, but not in the evidence' },
+    ];
+    expect([...answerTurns(question, turns)]).toEqual(['s1:0']);
+    expect(answerTurnRecall(['s1:0', 's1:0', 's2:0'], new Set(['s1:0', 's1:1']))).toBe(0.5);
+  });
+
+  it('runs the userplug persona at a budget on the turns view end to end (hashing encoder)', async () => {
+    const dataset = await loadPersonaBench({ root, community: 7, noise: 0.5 });
+    const retriever = createMethodRetriever('userplug', { encoder: createHashingEncoder() });
+    const result = await runPersonaBenchRetrieval({
+      dataset,
+      retriever,
+      k: 5,
+      view: 'turns',
+      personaBudgets: [300],
+    });
+    await retriever.dispose();
+    expect(result.persona).toHaveLength(1);
+    expect(result.persona![0]!.tokens).toBeLessThanOrEqual(300);
+    expect(result.persona![0]!.tokens).toBeGreaterThan(0);
+    // A tiny history fits a 300-token persona whole: every session is quoted.
+    expect(result.persona![0]!.recall).toBe(1);
+    expect(result.recall).toBe(1);
   });
 });
 

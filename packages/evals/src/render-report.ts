@@ -1,4 +1,5 @@
 import type { StoredResult } from './results-store.js';
+import type { PersonaBenchRetrievalResult } from './run-personabench-retrieval.js';
 
 interface RetrievalRow {
   community: string;
@@ -7,10 +8,15 @@ interface RetrievalRow {
   method: string;
   encoder: string | null;
   sessionText: string;
+  /** Absent in results written before the turns view existed: sessions. */
+  view?: string;
   recall: number;
   ndcg: number;
   n: number;
   byCategory: Record<string, { recall: number; ndcg: number; n: number }>;
+  recallAt10?: number;
+  persona?: PersonaBenchRetrievalResult['persona'];
+  answerTurns?: PersonaBenchRetrievalResult['answerTurns'];
 }
 
 interface QaRow {
@@ -113,7 +119,10 @@ function unique<T>(values: readonly T[]): T[] {
 const fixed = (value: number) => value.toFixed(3);
 
 function retrievalGroups(rows: readonly RetrievalRow[]) {
-  return groupBy(rows, (row) => `${row.community}\u0000${row.k}\u0000${row.sessionText}`);
+  return groupBy(
+    rows,
+    (row) => `${row.community}\u0000${row.k}\u0000${row.sessionText}\u0000${row.view ?? 'sessions'}`,
+  );
 }
 
 function retrievalTitle(rows: readonly RetrievalRow[]): string {
@@ -121,8 +130,62 @@ function retrievalTitle(rows: readonly RetrievalRow[]): string {
   const encoders = unique(
     rows.map((row) => row.encoder).filter((encoder): encoder is string => encoder !== null),
   );
-  const text = first.sessionText === 'official-json' ? ', sessions as official JSON' : '';
+  const text =
+    (first.sessionText === 'official-json' ? ', sessions as official JSON' : '') +
+    (first.view === 'turns' ? ', turns view (one document per message, read back as sessions)' : '');
   return `PersonaBench retrieval, ${first.community}, K = ${first.k}${encoders.length > 0 ? ` (encoder ${encoders.join(', ')})` : ''}${text}`;
+}
+
+/**
+ * Persona evidence recall of the rows that rendered a persona: the share of gold evidence sessions quoted at each
+ * budget (mean persona tokens in brackets), next to the ranking's Recall@K and Recall@10.
+ */
+function personaTable(rows: readonly RetrievalRow[], k: number): string[] {
+  const rendered = rows.filter((row) => row.persona && row.persona.length > 0);
+  if (rendered.length === 0) return [];
+  const budgets = unique(rendered.flatMap((row) => row.persona!.map((entry) => entry.budget))).sort(
+    (a, b) => a - b,
+  );
+  const lines = [
+    '',
+    'Persona evidence recall: the share of gold evidence sessions quoted in the persona text at each budget (mean ' +
+      `persona tokens in brackets), next to the ranking's Recall@${k} and Recall@10.`,
+    '',
+    `| method | noise | Recall@${k} | Recall@10 | ${budgets.map((budget) => `persona ${budget}`).join(' | ')} |`,
+    `|---|---|---|---|${budgets.map(() => '---').join('|')}|`,
+  ];
+  for (const row of rendered) {
+    const cells = budgets.map((budget) => {
+      const entry = row.persona!.find((candidate) => candidate.budget === budget);
+      return entry ? `${fixed(entry.recall)} (${Math.round(entry.tokens)})` : '–';
+    });
+    const recallAt10 = row.recallAt10 === undefined ? '–' : fixed(row.recallAt10);
+    lines.push(
+      `| ${row.method} | ${row.noise} | ${fixed(row.recall)} | ${recallAt10} | ${cells.join(' | ')} |`,
+    );
+  }
+  const turns = rendered.filter((row) => row.answerTurns);
+  if (turns.length > 0) {
+    lines.push(
+      '',
+      'Turn level (a development proxy: the turns of the gold evidence that state the answer): share of them in the ' +
+        'top 5 and top 10 turns, and in the persona at each budget.',
+      '',
+      `| method | noise | questions | Recall@5 | Recall@10 | ${budgets.map((budget) => `persona ${budget}`).join(' | ')} |`,
+      `|---|---|---|---|---|${budgets.map(() => '---').join('|')}|`,
+    );
+    for (const row of turns) {
+      const summary = row.answerTurns!;
+      const cells = budgets.map((budget) => {
+        const entry = summary.persona.find((candidate) => candidate.budget === budget);
+        return entry ? fixed(entry.recall) : '–';
+      });
+      lines.push(
+        `| ${row.method} | ${row.noise} | ${summary.n} | ${fixed(summary.recallAt5)} | ${fixed(summary.recallAt10)} | ${cells.join(' | ')} |`,
+      );
+    }
+  }
+  return lines;
 }
 
 /** The Markdown report: one table per benchmark setting. */
@@ -171,6 +234,7 @@ export function renderMarkdownReport(results: readonly StoredResult[]): string {
         lines.push(`| ${row.method} | ${fixed(row.recall)} / ${fixed(row.ndcg)} | ${cells.join(' | ')} |`);
       }
     }
+    lines.push(...personaTable(rows, k));
     lines.push('');
   }
   if (data.qa.length > 0) {

@@ -29,7 +29,7 @@ function part(value: unknown): string {
 export function resultFileName(result: StoredResultBase): string {
   const r = result as StoredResultBase & Record<string, unknown>;
   if (r.benchmark === 'personabench' && r.task === 'retrieval') {
-    const variant = r.sessionText === 'official-json' ? '-official-json' : '';
+    const variant = `${r.sessionText === 'official-json' ? '-official-json' : ''}${r.view === 'turns' ? '-turns' : ''}`;
     return `personabench-${part(r.community)}-noise-${part(r.noise)}-k${part(r.k)}-${part(r.method)}${variant}.json`;
   }
   if (r.benchmark === 'personabench' && r.task === 'qa') {

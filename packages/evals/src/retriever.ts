@@ -16,6 +16,14 @@ export interface Retriever {
   dispose(): Promise<void>;
 }
 
+/** What a rendered persona quotes. */
+export interface PersonaQuotes {
+  /** Ids of the documents quoted, in the order of the quotes. */
+  itemIds: string[];
+  /** Tokens of the persona text. */
+  tokens: number;
+}
+
 /** One user's indexed documents. */
 export interface RetrieverIndex {
   /** Document ids, in index order. */
@@ -24,6 +32,11 @@ export interface RetrieverIndex {
   search(query: string, limit: number): Promise<string[]>;
   /** A score per document (index order, higher is better), when the method has comparable scores. */
   score?(query: string): Promise<ArrayLike<number>>;
+  /**
+   * The persona text a hosted LLM would read for the query under a token budget (methods that render one): the ids
+   * of every document it quotes (a quote of merged near-duplicates names them all) and its tokens.
+   */
+  persona?(query: string, budget: number): Promise<PersonaQuotes>;
   /** Frees this user's index. */
   close(): Promise<void>;
 }

@@ -90,3 +90,53 @@ export function sessionToHistoryItem(session: PersonaBenchSession): HistoryItemI
     },
   };
 }
+
+/**
+ * Converts one PersonaBench session to chat-turn history items, as a chatbot stores them: one item per message
+ * (id `segmentId:position`), with its speaker, the session as `sessionId`, the conversation partner as
+ * `conversationId`, the session time as timestamp, and `self` on the person's own messages; a purchase session
+ * gives one item per product, spoken by no one. It reads nothing but the session.
+ */
+export function sessionToTurnItems(session: PersonaBenchSession): HistoryItemInput[] {
+  const common = {
+    kind: sessionItemKinds[session.kind],
+    sessionId: session.segmentId,
+    ...(session.timestamp === undefined ? {} : { timestamp: session.timestamp }),
+  };
+  if (session.kind === 'purchase-history') {
+    return session.products.map((product, position) => {
+      const line = sessionText({ ...session, products: [product] }).split('\n')[1]!;
+      return { id: `${session.segmentId}:${position}`, text: line, ...common };
+    });
+  }
+  const conversationId =
+    session.kind === 'conversation' ? `with ${session.targetName ?? 'someone'}` : 'with an AI assistant';
+  return session.messages.flatMap((message, position) => {
+    const text = oneLine(message.content);
+    if (text.length === 0) return [];
+    const speaker =
+      session.kind === 'user-ai-interaction'
+        ? message.role === 'user'
+          ? session.person
+          : message.role === 'assistant'
+            ? 'AI assistant'
+            : message.role
+        : message.role;
+    return [
+      {
+        id: `${session.segmentId}:${position}`,
+        text,
+        speaker,
+        conversationId,
+        ...(speaker === session.person ? { self: true } : {}),
+        ...common,
+      },
+    ];
+  });
+}
+
+/** The segment id a turn item of {@link sessionToTurnItems} belongs to. */
+export function segmentOfTurn(itemId: string): string {
+  const separator = itemId.lastIndexOf(':');
+  return separator < 0 ? itemId : itemId.slice(0, separator);
+}

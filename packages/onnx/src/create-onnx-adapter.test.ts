@@ -169,7 +169,7 @@ describe('createOnnxAdapter', () => {
     const long = await created.generate({
       userId: 'dee',
       history,
-      prompt: 'Write a story',
+      prompt: 'Write a long story',
       maxOutputTokens: 16,
     });
     expect(long.finishReason).toBe('length');
@@ -177,7 +177,7 @@ describe('createOnnxAdapter', () => {
     const stop = long.text.slice(4, 6);
     const stopped = await created.generate({
       userId: 'dee',
-      prompt: 'Write a story',
+      prompt: 'Write a long story',
       maxOutputTokens: 16,
       stop: [stop],
     });

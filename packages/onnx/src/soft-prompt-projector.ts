@@ -1,5 +1,5 @@
 import type { Persona, UserplugWarning } from '@userplug/core';
-import { InvalidArgumentError, quoteUntrusted } from '@userplug/core';
+import { InvalidArgumentError } from '@userplug/core';
 import type { ChatTokenizer } from './chat-tokenizer.js';
 import type { EmbeddingTable } from './embedding-table.js';
 
@@ -65,11 +65,9 @@ interface WeightedText {
   weight: number;
 }
 
-/** Descriptors rendered in the query-independent part of the persona. */
+/** The persona's long-term profile phrases (query-independent, rendered or not). */
 function profileDescriptors(persona: Persona): Persona['descriptors'] {
-  return persona.descriptors.filter((descriptor) =>
-    persona.stableText.includes(quoteUntrusted(descriptor.phrase)),
-  );
+  return persona.profile.descriptors;
 }
 
 /** Normalizes a group's weights to sum to `share`. */
@@ -165,10 +163,7 @@ export function createTokenEmbeddingProjector(
           weight: Math.max(descriptor.score, 0.01),
         }));
         if (descriptors.length > 0) return groups(descriptors, profileCount);
-        const facts = persona.stableText
-          .split('\n')
-          .filter((line) => line.startsWith('- '))
-          .map((line) => ({ text: line.slice(2), weight: 1 }));
+        const facts = persona.profile.facts.map((fact) => ({ text: fact, weight: 1 }));
         return groups(facts, profileCount);
       },
       queryTokens({ persona, instruction }) {

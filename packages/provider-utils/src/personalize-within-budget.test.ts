@@ -61,7 +61,21 @@ describe('personalizeWithinBudget', () => {
     expect(fitted.personaTokens).toBe(model.count(fitted.result.persona.text));
     expect(fitted.personaTokens).toBeLessThanOrEqual(160);
     expect(fitted.result.persona.text).not.toBe('');
-    // Shrunk three-fold, the persona keeps its frame but no quote: both are said.
+    // Shrunk two-fold, the persona still quotes the most relevant item; the re-rendering is said.
+    expect(fitted.result.persona.evidence.length).toBeGreaterThan(0);
+    expect(fitted.result.warnings.map((warning) => warning.type)).toEqual(['tokenizer-mismatch']);
+  });
+
+  it('says when the shrunk persona has room for no quote at all', async () => {
+    const model = await scaled(4);
+    const personalizer = createPersonalizer({ encoder: createHashingEncoder(), tokenCounter: 'o200k_base' });
+    const fitted = await personalizeWithinBudget(
+      personalizer,
+      { userId: 'u', prompt: 'weekend plans', history, budget: 130 },
+      { countPersonaTokens: (persona) => model.count(persona.text), tokenizer: model.id },
+    );
+    expect(fitted.personaTokens).toBeLessThanOrEqual(130);
+    expect(fitted.result.persona.text).not.toBe('');
     expect(fitted.result.persona.evidence).toEqual([]);
     expect(fitted.result.warnings.map((warning) => warning.type)).toEqual([
       'persona-truncated',

@@ -36,7 +36,8 @@ export function ingestBodySchema(maxItems: number) {
       .max(maxItems)
       .meta({
         description:
-          'History items `{ id, text, kind?, timestamp?, rating?, label?, weight?, meta? }` (as `HistoryItemInput` of ' +
+          'History items `{ id, text, kind?, timestamp?, rating?, label?, weight?, speaker?, self?, conversationId?, ' +
+          'sessionId?, meta? }` (as `HistoryItemInput` of ' +
           '@userplug/core; `timestamp` in epoch milliseconds or ISO 8601). Validated item by item: the first bad item ' +
           'is answered with 400 naming its index and field, and nothing of the batch is stored.',
       }),
@@ -79,6 +80,10 @@ export const historyItemSchema = z.object({
   rating: z.number().optional(),
   label: z.string().optional(),
   weight: z.number().optional(),
+  speaker: z.string().optional(),
+  self: z.boolean().optional(),
+  conversationId: z.string().optional(),
+  sessionId: z.string().optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -129,6 +134,9 @@ export const personalizeResultSchema = z
       evidence: z.array(
         z.object({
           itemId: z.string(),
+          itemIds: z
+            .array(z.string())
+            .meta({ description: 'Every item the quote stands for (near-duplicates are quoted once).' }),
           text: z.string(),
           weight: z.number(),
           truncated: z.boolean(),
@@ -136,6 +144,15 @@ export const personalizeResultSchema = z
           timestamp: z.number().optional(),
           rating: z.number().optional(),
           label: z.string().optional(),
+          speaker: z.string().optional(),
+          dates: z
+            .array(
+              z.object({ expression: z.string(), label: z.string(), start: z.number(), end: z.number() }),
+            )
+            .optional()
+            .meta({
+              description: 'Relative dates of the quote ("yesterday") and the dates they resolve to.',
+            }),
         }),
       ),
       attributions: z.array(attributionSchema),
