@@ -1,25 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCliInMemory as run, temporaryFolder } from '../test-support/run-cli-in-memory.js';
 
 const sampleHistory = fileURLToPath(new URL('../../../examples/sample-history.jsonl', import.meta.url));
-const folders: string[] = [];
-afterAll(async () => {
-  await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
-});
-
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 describe('userplug personalize', () => {
   it('prints the prompt, descriptors, attributions and token accounting', async () => {
@@ -102,8 +87,7 @@ describe('userplug personalize', () => {
   });
 
   it('names the bad item and line of a broken history file', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-'));
-    folders.push(folder);
+    const folder = await temporaryFolder('userplug-cli-');
     const badItem = join(folder, 'bad-item.jsonl');
     await writeFile(badItem, '{"id":"a","text":"fine"}\n{"id":"b","rating":5}\n');
     const itemResult = await run([

@@ -1,36 +1,15 @@
-import { mkdtemp as makeTemporaryFolder, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSqliteStore } from '@userplug/store-sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
-
-const folders: string[] = [];
-async function mkdtemp(prefix: string): Promise<string> {
-  const folder = await makeTemporaryFolder(prefix);
-  folders.push(folder);
-  return folder;
-}
-afterAll(async () => {
-  for (const folder of folders) await rm(folder, { recursive: true, force: true });
-});
+import { describe, expect, it } from 'vitest';
+import { runCliInMemory as run, temporaryFolder } from '../test-support/run-cli-in-memory.js';
 
 const sampleHistory = fileURLToPath(new URL('../../../examples/sample-history.jsonl', import.meta.url));
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
-
 describe('userplug ingest, personalize from the store, forget', () => {
   it('ingests incrementally, personalizes without --history, and forgets with a verified report', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-store-'));
+    const folder = await temporaryFolder('userplug-cli-store-');
     const store = join(folder, 'nested', 'userplug.db');
     const first = await run([
       'ingest',
@@ -102,7 +81,7 @@ describe('userplug ingest, personalize from the store, forget', () => {
   });
 
   it('reads USERPLUG_STORE, ingests with --history into a requested store, and refuses a mismatched --encoder', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-store-'));
+    const folder = await temporaryFolder('userplug-cli-store-');
     const store = join(folder, 'env.db');
     const saved = process.env.USERPLUG_STORE;
     process.env.USERPLUG_STORE = store;
@@ -135,7 +114,7 @@ describe('userplug ingest, personalize from the store, forget', () => {
   });
 
   it('explains missing stores, users and options', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'userplug-cli-store-'));
+    const folder = await temporaryFolder('userplug-cli-store-');
     const missing = join(folder, 'missing.db');
     const noStore = await run(['personalize', '--user', 'x', '--store', missing, '--prompt', 'hi']);
     expect(noStore.code).toBe(2);

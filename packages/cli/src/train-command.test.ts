@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -14,24 +13,14 @@ import { readProjectorFile } from '@userplug/onnx';
 import { buildTinyDecoder } from '@userplug/onnx/testing';
 import { createSyntheticLamp, syntheticHistories, writeLampFiles } from '@userplug/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCliInMemory as run, temporaryFolder } from '../test-support/run-cli-in-memory.js';
 
 const repository = fileURLToPath(new URL('../../../', import.meta.url));
 let directory: string;
 let usersFile: string;
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
-
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'userplug-cli-train-'));
+  directory = await temporaryFolder('userplug-cli-train-');
   usersFile = join(directory, 'users.jsonl');
   const lines = syntheticHistories({ users: 4, items: 30, seed: 2 }).flatMap((history) =>
     history.items.map((item) => JSON.stringify({ userId: history.userId, ...item })),

@@ -1,14 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, hasChromium, launchChromium } from '../../../test/support/launch-chromium.js';
 import { renderMarkdownReport } from './render-report.js';
 import { readResults, writeResult } from './results-store.js';
 import { runEvalCli } from './run-eval-cli.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
 if (!hasChromium) {
   console.warn(
     `Skipping the report rendering test: no Chromium at ${chromiumPath} (apt-get install -y chromium).`,
@@ -86,19 +85,7 @@ describe('userplug-eval report', () => {
   it.skipIf(!hasChromium)(
     'renders the HTML page in headless Chromium with charts that show the numbers',
     async () => {
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const requested: string[] = [];

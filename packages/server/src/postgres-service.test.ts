@@ -1,7 +1,7 @@
 import { createHashingEncoder } from '@userplug/core';
 import { createPostgresStore } from '@userplug/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startPostgresCluster } from '../test-support/postgres-cluster.js';
+import { startPostgresCluster } from '../../../test/support/postgres-cluster.js';
 import { neutralItems, startTestServer } from '../test-support/test-server.js';
 import { createKeyStore } from './create-key-store.js';
 import { tenantUserId } from './scope-store-to-tenant.js';

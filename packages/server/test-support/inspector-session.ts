@@ -1,31 +1,12 @@
 // Drives the /inspect page in headless Chromium: shared by the page's test and the README screenshots.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-/** Chromium as Debian installs it (`apt-get install -y chromium`), or CHROMIUM_PATH. */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = existsSync(chromiumPath);
+export { chromiumPath, hasChromium, launchChromium } from '../../../test/support/launch-chromium.js';
+
 export const sampleHistoryPath = fileURLToPath(
   new URL('../../../examples/sample-history.jsonl', import.meta.url),
 );
-
-/** Headless Chromium with no network of its own: only the page's requests to the local server. */
-export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 /** Fills the form with the keyboard alone (Tab between fields, Enter submits) and waits for the attributions. */
 export async function personalizeWithKeyboard(

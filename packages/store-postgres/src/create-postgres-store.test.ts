@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describeStoreConformance } from '@userplug/store-kit/testing';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
-import { testDatabase } from '../test-support/test-database.js';
+import { testDatabase } from '../../../test/support/postgres-cluster.js';
 import { createPostgresStore, type PostgresStore } from './create-postgres-store.js';
 
 const database = testDatabase();

@@ -4,7 +4,7 @@ import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreEr
 import { describeStoreResilience, makeStoredItem, syntheticHistory } from '@userplug/store-kit/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testDatabase } from '../test-support/test-database.js';
+import { testDatabase } from '../../../test/support/postgres-cluster.js';
 import { createPostgresStore } from './create-postgres-store.js';
 
 const database = testDatabase();
