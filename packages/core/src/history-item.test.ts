@@ -17,6 +17,10 @@ describe('parseHistoryItem', () => {
     const item = parseHistoryItem({ id: 7, text: 'hello', timestamp: '2024-01-02T00:00:00Z', rating: 4 }, 0);
     expect(item).toEqual({ id: '7', text: 'hello', timestamp: Date.UTC(2024, 0, 2), rating: 4 });
     expect(parseHistoryItem({ id: 'a', text: 'x', timestamp: new Date(5) }, 0).timestamp).toBe(5);
+    // Chat exports write session times in words; they are read as UTC.
+    expect(parseHistoryItem({ id: 'b', text: 'x', timestamp: '1:56 pm on 8 May, 2023' }, 0).timestamp).toBe(
+      Date.UTC(2023, 4, 8, 13, 56),
+    );
   });
 
   it('names the index, id and field of a missing text', () => {

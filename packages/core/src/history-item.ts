@@ -1,13 +1,25 @@
 import { z } from 'zod';
+import { parseWrittenDate } from './parse-written-date.js';
 import { InvalidHistoryError } from './userplug-error.js';
+
+/** An ISO 8601 date or date-time string, the form `Date.parse` reads the same everywhere. */
+const isoDate = /^[+-]?\d{4,6}-\d{2}(?:-\d{2})?(?:[T ]|$)/;
+
+function parseDateText(text: string): number {
+  const trimmed = text.trim();
+  if (isoDate.test(trimmed)) return Date.parse(trimmed);
+  // Written-out dates are read as UTC, never in the machine's time zone.
+  return parseWrittenDate(trimmed) ?? Date.parse(trimmed);
+}
 
 const timestampSchema = z.union([z.number(), z.string(), z.date()]).transform((value, context) => {
   const milliseconds =
-    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : parseDateText(value);
   if (!Number.isFinite(milliseconds)) {
     context.addIssue({
       code: 'custom',
-      message: 'is not a date: use epoch milliseconds, an ISO 8601 string or a Date',
+      message:
+        'is not a date: use epoch milliseconds, an ISO 8601 string ("2023-05-08T13:56:00Z"), a date in words ("1:56 pm on 8 May, 2023") or a Date',
     });
     return z.NEVER;
   }
