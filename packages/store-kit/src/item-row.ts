@@ -1,7 +1,10 @@
 import { type StoredItem, StoreError } from '@userplug/core';
 import { decodeVectors } from './vector-codec.js';
 
-/** An item's columns as a store writes and reads them: absent signals are null, `meta` is JSON text. */
+/**
+ * An item's columns as a store writes and reads them: absent fields are null, `meta` is JSON text and `self`
+ * is 1 or 0 (SQLite has no booleans).
+ */
 export interface ItemRow {
   itemId: string;
   itemHash: string;
@@ -13,6 +16,10 @@ export interface ItemRow {
   rating: number | null;
   label: string | null;
   weight: number | null;
+  speaker: string | null;
+  self: 0 | 1 | null;
+  conversationId: string | null;
+  sessionId: string | null;
   meta: string | null;
   tokenCount: number;
 }
@@ -53,6 +60,10 @@ export function toItemRow(item: StoredItem, textHoldsNul: boolean): ItemRow {
     rating: item.rating ?? null,
     label: item.label === undefined ? null : clean(item.label),
     weight: item.weight ?? null,
+    speaker: item.speaker === undefined ? null : clean(item.speaker),
+    self: item.self === undefined ? null : item.self ? 1 : 0,
+    conversationId: item.conversationId === undefined ? null : clean(item.conversationId),
+    sessionId: item.sessionId === undefined ? null : clean(item.sessionId),
     // JSON writes U+0000 as the escape \u0000, which JSON-typed columns cannot hold either.
     meta: meta === null || textHoldsNul ? meta : meta.replaceAll('\\u0000', '\\ufffd'),
     tokenCount: item.tokenCount,
@@ -91,6 +102,10 @@ export function toStoredItem(row: ListedItemRow, userId: string, location: strin
   if (row.rating !== null) item.rating = row.rating;
   if (row.label !== null) item.label = row.label;
   if (row.weight !== null) item.weight = row.weight;
+  if (row.speaker !== null) item.speaker = row.speaker;
+  if (row.self !== null) item.self = row.self === 1;
+  if (row.conversationId !== null) item.conversationId = row.conversationId;
+  if (row.sessionId !== null) item.sessionId = row.sessionId;
   if (row.meta !== null) item.meta = JSON.parse(row.meta) as Record<string, unknown>;
   return item;
 }

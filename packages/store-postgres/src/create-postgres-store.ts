@@ -64,6 +64,10 @@ const itemColumns = [
   'rating',
   'label',
   'weight',
+  'speaker',
+  'self',
+  'conversationId',
+  'sessionId',
   'meta',
   'tokenCount',
 ] as const;
@@ -243,15 +247,20 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
   async function writeItems(client: pg.PoolClient, userId: string, plan: UpsertPlan): Promise<void> {
     const { rows } = plan;
     await client.query(
-      `INSERT INTO ${s}.items (user_id, item_id, seq, item_hash, text_hash, encoder_id, text, kind, time_ms, rating, label, weight, meta, token_count)
-       SELECT $1, r.item_id, base.seq + r.position, r.item_hash, r.text_hash, r.encoder_id, r.text, r.kind, r.time_ms, r.rating, r.label, r.weight, r.meta::jsonb, r.token_count
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float8[], $10::text[], $11::float8[], $12::text[], $13::int[])
-         WITH ORDINALITY AS r(item_id, item_hash, text_hash, encoder_id, text, kind, time_ms, rating, label, weight, meta, token_count, position),
+      `INSERT INTO ${s}.items (user_id, item_id, seq, item_hash, text_hash, encoder_id, text, kind, time_ms, rating, label, weight,
+         speaker, self, conversation_id, session_id, meta, token_count)
+       SELECT $1, r.item_id, base.seq + r.position, r.item_hash, r.text_hash, r.encoder_id, r.text, r.kind, r.time_ms, r.rating, r.label, r.weight,
+         r.speaker, r.self::boolean, r.conversation_id, r.session_id, r.meta::jsonb, r.token_count
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float8[], $10::text[], $11::float8[],
+           $12::text[], $13::int[], $14::text[], $15::text[], $16::text[], $17::int[])
+         WITH ORDINALITY AS r(item_id, item_hash, text_hash, encoder_id, text, kind, time_ms, rating, label, weight,
+           speaker, self, conversation_id, session_id, meta, token_count, position),
          (SELECT coalesce(max(seq), 0) AS seq FROM ${s}.items WHERE user_id = $1) AS base
        ON CONFLICT (user_id, item_id) DO UPDATE SET item_hash = excluded.item_hash, text_hash = excluded.text_hash,
          encoder_id = excluded.encoder_id, text = excluded.text, kind = excluded.kind, time_ms = excluded.time_ms,
-         rating = excluded.rating, label = excluded.label, weight = excluded.weight, meta = excluded.meta,
-         token_count = excluded.token_count`,
+         rating = excluded.rating, label = excluded.label, weight = excluded.weight, speaker = excluded.speaker,
+         self = excluded.self, conversation_id = excluded.conversation_id, session_id = excluded.session_id,
+         meta = excluded.meta, token_count = excluded.token_count`,
       [userId, ...itemColumns.map((column) => rows.map((row) => row[column]))],
     );
     const { encoderId } = plan.encoder;
@@ -313,7 +322,8 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
     listItems: (userId) =>
       query<ListedItemRow>(
         `SELECT i.item_id AS "itemId", i.item_hash AS "itemHash", i.text_hash AS "textHash", i.encoder_id AS "encoderId",
-           i.text, i.kind, i.time_ms AS "timestamp", i.rating, i.label, i.weight, i.meta::text AS meta,
+           i.text, i.kind, i.time_ms AS "timestamp", i.rating, i.label, i.weight, i.speaker, i.self::int AS self,
+           i.conversation_id AS "conversationId", i.session_id AS "sessionId", i.meta::text AS meta,
            i.token_count AS "tokenCount", u.dimension, v.piece_count AS "pieceCount", v.format, v.data
          FROM ${s}.items i JOIN ${s}.users u ON u.user_id = i.user_id
          LEFT JOIN ${s}.vectors v ON v.user_id = i.user_id AND v.encoder_id = i.encoder_id AND v.text_hash = i.text_hash

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreError } from '@userplug/core';
-import { describeStoreResilience, makeStoredItem, syntheticHistory } from '@userplug/store-kit/testing';
+import {
+  checkSchemaOneUpgrade,
+  describeStoreResilience,
+  makeStoredItem,
+  schemaOneItems,
+  schemaOneRow,
+  syntheticHistory,
+} from '@userplug/store-kit/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../../test/support/postgres-cluster.js';
 import { createPostgresStore } from './create-postgres-store.js';
+import { postgresMigrations } from './postgres-migrations.js';
 
 const database = testDatabase();
 const url = database.url;
@@ -49,7 +57,7 @@ describe.skipIf(!url)('createPostgresStore: setup and bad input', () => {
     );
     expect(strategy.rows[0].key).toBe('HASH (user_id)');
     const versions = await admin!.query(`SELECT version FROM ${schema}.schema_version`);
-    expect(versions.rows).toEqual([{ version: 1 }]);
+    expect(versions.rows.map((row) => row.version).sort()).toEqual([1, 2]);
     // A personalize reads one partition: the plan of listItems prunes the others.
     const plan = await admin!.query(`EXPLAIN SELECT * FROM ${schema}.items WHERE user_id = 'u1'`);
     const scanned =
@@ -84,6 +92,41 @@ describe.skipIf(!url)('createPostgresStore: setup and bad input', () => {
     );
   });
 
+  it('upgrades a schema of version 1 in place: rows kept, conversation fields stored from then on', async () => {
+    const schema = freshSchema();
+    await admin!.query(`CREATE SCHEMA ${schema}`);
+    await admin!.query(
+      `CREATE TABLE ${schema}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await admin!.query(postgresMigrations(schema, 4)[0]!);
+    await admin!.query(`INSERT INTO ${schema}.schema_version (version) VALUES (1)`);
+    await admin!.query(
+      `INSERT INTO ${schema}.users VALUES ('u1', 'test-8', 8, nextval('${schema}.revisions'))`,
+    );
+    const written = schemaOneItems();
+    for (const [index, item] of written.entries()) {
+      const row = schemaOneRow(item);
+      const [itemId, ...rest] = row.itemColumns;
+      await admin!.query(
+        `INSERT INTO ${schema}.items (user_id, item_id, seq, item_hash, text_hash, encoder_id, text, kind, time_ms, rating, label, weight, meta, token_count)
+         VALUES ('u1', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [itemId, index + 1, ...rest],
+      );
+      await admin!.query(`INSERT INTO ${schema}.vectors VALUES ('u1', $1, $2, $3, 0, $4)`, [
+        item.encoderId,
+        item.textHash,
+        row.pieceCount,
+        row.vectorData,
+      ]);
+    }
+
+    const store = createPostgresStore({ connectionString: url!, schema });
+    await checkSchemaOneUpgrade(store, 'u1', written);
+    await store.close();
+    const versions = await admin!.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`);
+    expect(versions.rows.map((row) => row.version)).toEqual([1, 2]);
+  });
+
   it('refuses a newer schema version, a foreign schema, and a missing schema without migrate', async () => {
     const newer = freshSchema();
     const store = createPostgresStore({ connectionString: url!, schema: newer });
@@ -93,7 +136,7 @@ describe.skipIf(!url)('createPostgresStore: setup and bad input', () => {
     const reopened = createPostgresStore({ connectionString: url!, schema: newer });
     const failure = await reopened.countItems('u1').catch((error) => error);
     expect(StoreError.isInstance(failure)).toBe(true);
-    expect(failure.message).toMatch(/schema version 7.*reads up to 1.*Upgrade @userplug\/store-postgres/s);
+    expect(failure.message).toMatch(/schema version 7.*reads up to 2.*Upgrade @userplug\/store-postgres/s);
     await reopened.close();
 
     const foreign = freshSchema();
@@ -107,7 +150,7 @@ describe.skipIf(!url)('createPostgresStore: setup and bad input', () => {
     await missing.close();
   });
 
-  it('refuses another encoder, NUL and lone surrogates in ids, and stores NUL in texts as U+FFFD', async () => {
+  it('refuses another encoder, NUL and lone surrogates in ids, and stores NUL in texts and conversation fields as U+FFFD', async () => {
     const store = createPostgresStore({ connectionString: url!, schema: freshSchema() });
     const personalizer = createPersonalizer({ encoder: hashing(), store, embeddingCacheSize: 0 });
     await personalizer.ingest('u1', syntheticHistory(5));
@@ -124,17 +167,26 @@ describe.skipIf(!url)('createPostgresStore: setup and bad input', () => {
     expect(await store.countItems('u1')).toBe(5);
     await expect(store.listItems('a\u0000b')).rejects.toThrow(/NUL/);
     await expect(store.listItems('a\uD800')).rejects.toThrow(/lone UTF-16 surrogate/);
-    await store.upsertItems('u2', [
-      makeStoredItem('a', 'nul\u0000inside', { label: 'x\u0000', meta: { note: 'y\u0000' } }),
-    ]);
+    const withNul = makeStoredItem('a', 'nul\u0000inside', {
+      kind: 'k\u0000',
+      label: 'x\u0000',
+      speaker: 'An\u0000a',
+      conversationId: 'c\u0000',
+      sessionId: 's\u0000',
+      meta: { note: 'y\u0000' },
+    });
+    await store.upsertItems('u2', [withNul]);
     const [item] = await store.listItems('u2');
-    expect(item!.text).toBe('nul\uFFFDinside');
-    expect(item!.meta).toEqual({ note: 'y\uFFFD' });
-    expect(
-      await store.upsertItems('u2', [
-        makeStoredItem('a', 'nul\u0000inside', { label: 'x\u0000', meta: { note: 'y\u0000' } }),
-      ]),
-    ).toEqual({ inserted: 0, updated: 0 });
+    expect(item).toMatchObject({
+      text: 'nul\uFFFDinside',
+      kind: 'k\uFFFD',
+      label: 'x\uFFFD',
+      speaker: 'An\uFFFDa',
+      conversationId: 'c\uFFFD',
+      sessionId: 's\uFFFD',
+      meta: { note: 'y\uFFFD' },
+    });
+    expect(await store.upsertItems('u2', [withNul])).toEqual({ inserted: 0, updated: 0 });
     await store.close();
   });
 });

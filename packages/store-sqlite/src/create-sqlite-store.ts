@@ -191,12 +191,15 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
       .prepare<[string, string], string>('SELECT item_hash FROM items WHERE user_id = ? AND item_id = ?')
       .pluck(),
     putItem: db.prepare<[ItemRow & { userId: string }]>(
-      `INSERT INTO items (user_id, item_id, item_hash, text_hash, encoder_id, text, kind, timestamp, rating, label, weight, meta, token_count)
-       VALUES (@userId, @itemId, @itemHash, @textHash, @encoderId, @text, @kind, @timestamp, @rating, @label, @weight, @meta, @tokenCount)
+      `INSERT INTO items (user_id, item_id, item_hash, text_hash, encoder_id, text, kind, timestamp, rating, label, weight,
+         speaker, self, conversation_id, session_id, meta, token_count)
+       VALUES (@userId, @itemId, @itemHash, @textHash, @encoderId, @text, @kind, @timestamp, @rating, @label, @weight,
+         @speaker, @self, @conversationId, @sessionId, @meta, @tokenCount)
        ON CONFLICT (user_id, item_id) DO UPDATE SET item_hash = excluded.item_hash, text_hash = excluded.text_hash,
          encoder_id = excluded.encoder_id, text = excluded.text, kind = excluded.kind, timestamp = excluded.timestamp,
-         rating = excluded.rating, label = excluded.label, weight = excluded.weight, meta = excluded.meta,
-         token_count = excluded.token_count`,
+         rating = excluded.rating, label = excluded.label, weight = excluded.weight, speaker = excluded.speaker,
+         self = excluded.self, conversation_id = excluded.conversation_id, session_id = excluded.session_id,
+         meta = excluded.meta, token_count = excluded.token_count`,
     ),
     hasVector: db
       .prepare<[string, string, string], number>(
@@ -214,7 +217,8 @@ export function createSqliteStore(settings: SqliteStoreSettings = {}): SqliteSto
     // One statement: one consistent snapshot of the user's rows.
     listItems: db.prepare<[string], ListedItemRow>(
       `SELECT i.item_id AS itemId, i.item_hash AS itemHash, i.text_hash AS textHash, i.encoder_id AS encoderId, i.text,
-         i.kind, i.timestamp, i.rating, i.label, i.weight, i.meta, i.token_count AS tokenCount, u.dimension,
+         i.kind, i.timestamp, i.rating, i.label, i.weight, i.speaker, i.self, i.conversation_id AS conversationId,
+         i.session_id AS sessionId, i.meta, i.token_count AS tokenCount, u.dimension,
          v.piece_count AS pieceCount, v.format, v.data
        FROM items i JOIN users u ON u.user_id = i.user_id LEFT JOIN vectors v
          ON v.user_id = i.user_id AND v.encoder_id = i.encoder_id AND v.text_hash = i.text_hash

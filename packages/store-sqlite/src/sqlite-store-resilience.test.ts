@@ -3,10 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreError } from '@userplug/core';
-import { describeStoreResilience, makeStoredItem, syntheticHistory } from '@userplug/store-kit/testing';
+import {
+  checkSchemaOneUpgrade,
+  describeStoreResilience,
+  makeStoredItem,
+  schemaOneItems,
+  schemaOneRow,
+  syntheticHistory,
+} from '@userplug/store-kit/testing';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from './create-sqlite-store.js';
+import { sqliteApplicationId, sqliteMigrations } from './sqlite-migrations.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'userplug-sqlite-resilience-'));
 let files = 0;
@@ -138,7 +146,36 @@ describe('createSqliteStore: files and bad input', () => {
       }
     })() as StoreError;
     expect(StoreError.isInstance(failure)).toBe(true);
-    expect(failure.message).toMatch(/schema version 99.*reads up to 1.*Upgrade @userplug\/store-sqlite/s);
+    expect(failure.message).toMatch(/schema version 99.*reads up to 2.*Upgrade @userplug\/store-sqlite/s);
+  });
+
+  it('upgrades a file of schema version 1 in place: rows kept, conversation fields stored from then on', async () => {
+    const path = newPath();
+    const old = new Database(path);
+    old.exec(sqliteMigrations[0]!);
+    old.pragma('user_version = 1');
+    old.pragma(`application_id = ${sqliteApplicationId}`);
+    const written = schemaOneItems();
+    old.prepare("UPDATE store_meta SET value = 1 WHERE key = 'revision'").run();
+    old.prepare("INSERT INTO users VALUES ('u1', 'test-8', 8, 1)").run();
+    const putItem = old.prepare(
+      `INSERT INTO items (user_id, item_id, item_hash, text_hash, encoder_id, text, kind, timestamp, rating, label, weight, meta, token_count)
+       VALUES ('u1', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const putVector = old.prepare("INSERT INTO vectors VALUES ('u1', ?, ?, ?, 0, ?)");
+    for (const item of written) {
+      const row = schemaOneRow(item);
+      putItem.run(...row.itemColumns);
+      putVector.run(item.encoderId, item.textHash, row.pieceCount, row.vectorData);
+    }
+    old.close();
+
+    const store = createSqliteStore({ path });
+    await checkSchemaOneUpgrade(store, 'u1', written);
+    await store.close();
+    const upgraded = new Database(path, { readonly: true });
+    expect(upgraded.pragma('user_version', { simple: true })).toBe(sqliteMigrations.length);
+    upgraded.close();
   });
 
   it('refuses a missing file with mustExist, bad settings, and a closed store', async () => {

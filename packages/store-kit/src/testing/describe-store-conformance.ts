@@ -2,6 +2,9 @@
 import {
   createHashingEncoder,
   createPersonalizer,
+  type HistoryItem,
+  type HistoryItemInput,
+  type StoredItem,
   StoreError,
   type UpsertCounts,
   type UserplugStore,
@@ -106,6 +109,79 @@ export function describeStoreConformance<Store extends UserplugStore>(
       expect(await store.countItems('nobody')).toBe(0);
       expect(await store.listItems('nobody')).toEqual([]);
       expect(await store.listUserIds()).toEqual(['u1']);
+    });
+
+    it('round-trips every field of an item, present, falsy or absent, and clears fields an update leaves out', async () => {
+      const store = await open();
+      // Every optional field of a history item: a field core adds fails to compile here until this test covers it.
+      const everyField: Required<Omit<HistoryItem, 'id' | 'text'>> = {
+        kind: 'chat',
+        timestamp: 1_714_000_000_123.5,
+        rating: -2.5,
+        label: 'gear & "quotes"',
+        weight: 0.25,
+        speaker: 'Ana María',
+        self: true,
+        conversationId: 'conversation 7',
+        sessionId: 'session-2024-03-10',
+        meta: { tags: ['x', 1, null], nested: { ok: true, ünï: 'ß' }, empty: {} },
+      };
+      const falsyFields: Required<Omit<HistoryItem, 'id' | 'text'>> = {
+        kind: '0',
+        timestamp: 0,
+        rating: 0,
+        label: '',
+        weight: 0,
+        speaker: '0',
+        self: false,
+        conversationId: '0',
+        sessionId: '0',
+        meta: {},
+      };
+      const items = [
+        makeStoredItem('every', 'every field set', everyField),
+        makeStoredItem('falsy', 'every field set to a falsy value', falsyFields),
+        makeStoredItem('none', 'no optional field'),
+        makeStoredItem('turn', 'a turn without a conversation id', {
+          speaker: 'Sam',
+          sessionId: 's1',
+          timestamp: -86_400_000,
+        }),
+      ];
+      await store.upsertItems('u1', items);
+      const expectRoundTrip = async (expected: readonly StoredItem[]) => {
+        const listed = await store.listItems('u1');
+        expect(listed.map((item) => item.id)).toEqual(expected.map((item) => item.id));
+        listed.forEach((item, index) => {
+          const { vectors, ...rest } = item;
+          const { vectors: expectedVectors, ...fields } = expected[index]!;
+          // toEqual tells absent from present: undefined ≠ false, 0, '' or {}.
+          expect(rest, `item "${item.id}" read back`).toEqual(fields);
+          for (const key of Object.keys(everyField) as (keyof typeof everyField)[]) {
+            expect(rest[key] === undefined, `field "${key}" of item "${item.id}" is absent`).toBe(
+              fields[key] === undefined,
+            );
+          }
+          expectVectorsClose(vectors, expectedVectors, tolerance);
+        });
+        const hashes = await store.getItemHashes(
+          'u1',
+          expected.map((item) => item.id),
+        );
+        expect(Object.fromEntries(hashes)).toEqual(
+          Object.fromEntries(expected.map((item) => [item.id, item.itemHash])),
+        );
+      };
+      await expectRoundTrip(items);
+      // An update writes the whole item: fields it leaves out are gone, fields it adds are there.
+      const swapped = [
+        makeStoredItem('every', 'every field set'),
+        makeStoredItem('falsy', 'every field set to a falsy value', falsyFields),
+        makeStoredItem('none', 'no optional field', everyField),
+        makeStoredItem('turn', 'a turn without a conversation id', { speaker: 'Sam', self: false }),
+      ];
+      expect(await store.upsertItems('u1', swapped)).toEqual({ inserted: 0, updated: 3 });
+      await expectRoundTrip(swapped);
     });
 
     it('upserts idempotently: equal items change nothing, changed items keep their place and bump the revision', async () => {
@@ -501,6 +577,41 @@ export function describeStoreConformance<Store extends UserplugStore>(
         }),
         { numRuns: settings.propertyRuns ?? 25 },
       );
+    });
+
+    it('personalizes chat turns read back from the store: quotes carry their speaker, the user is named', async () => {
+      const store = await open();
+      const said = '2024-03-10T18:00:00Z';
+      const chat = { conversationId: 'kitchen-chat', sessionId: 'evening', timestamp: said };
+      const turns: HistoryItemInput[] = [
+        { id: 'c1', text: 'How was your week, Tom?', speaker: 'Priya', ...chat },
+        { id: 'c2', text: 'Started at the bakery yesterday!', speaker: 'Tom', self: true, ...chat },
+        { id: 'c3', text: 'Congrats! Early shifts?', speaker: 'Priya', ...chat },
+        { id: 'c4', text: 'Yes, the ovens go on at five.', speaker: 'Tom', self: true, ...chat },
+      ];
+      const settings = { encoder: createHashingEncoder({ dim: 64 }), embeddingCacheSize: 0, budget: 200 };
+      const writer = createPersonalizer({ ...settings, store });
+      await writer.ingest('tom', turns);
+      // Another handle and a new personalizer: everything comes from what the store kept.
+      const reader = createPersonalizer({ ...settings, store: await openAnother(store) });
+      const request = { userId: 'tom', prompt: 'When did Tom start at the bakery?' };
+      const result = await reader.personalize(request);
+      expect(result.persona.text).toContain(
+        '[2024-03-09 (said 2024-03-10), Tom] "Started at the bakery yesterday!"',
+      );
+      expect(result.persona.stableText).toContain('The user is "Tom".');
+      expect(result.persona.evidence[0]).toMatchObject({ itemId: 'c2', speaker: 'Tom' });
+      if (tolerance <= 1e-6) {
+        // With exact vectors, the memory store's persona, to the byte.
+        const reference = createPersonalizer(settings);
+        await reference.ingest('tom', turns);
+        const expected = await reference.personalize(request);
+        expect(result.persona.text).toBe(expected.persona.text);
+        expect(result.persona.evidence).toEqual(expected.persona.evidence);
+        await reference.dispose();
+      }
+      await writer.dispose();
+      await reader.dispose();
     });
 
     it('personalizes each user from only their own stored items', async () => {

@@ -9,6 +9,12 @@ export {
   type StoreBenchSettings,
 } from './bench-store.js';
 export {
+  checkSchemaOneUpgrade,
+  type SchemaOneRow,
+  schemaOneItems,
+  schemaOneRow,
+} from './check-store-upgrade.js';
+export {
   describeStoreConformance,
   type StoreConformanceSettings,
 } from './describe-store-conformance.js';
