@@ -64,13 +64,8 @@ export function postgresMigrations(schema: string, partitions: number): string[]
         partitions,
       ),
     ].join('\n'),
-    // 2: the conversation fields of chat turns. Schema 1 dropped them while the item's hash covered them, so
-    // re-ingesting would have skipped those items: every stored hash is marked stale, and the next ingest of an
-    // item writes it again once (vectors are reused, nothing is embedded again).
-    [
-      `ALTER TABLE ${s}.items ADD COLUMN speaker text, ADD COLUMN self boolean, ADD COLUMN conversation_id text,
-       ADD COLUMN session_id text;`,
-      `UPDATE ${s}.items SET item_hash = 'schema-1:' || item_hash;`,
-    ].join('\n'),
+    // 2: the conversation fields of chat turns (items of schema 1 had none: their rows and hashes stay as they are).
+    `ALTER TABLE ${s}.items ADD COLUMN speaker text, ADD COLUMN self boolean, ADD COLUMN conversation_id text,
+     ADD COLUMN session_id text;`,
   ];
 }

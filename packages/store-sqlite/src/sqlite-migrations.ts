@@ -71,14 +71,11 @@ export const sqliteMigrations: readonly string[] = [
     PRIMARY KEY (user_id, key)
   );
   `,
-  // 2: the conversation fields of chat turns. Schema 1 dropped them while the item's hash covered them, so
-  // re-ingesting would have skipped those items: every stored hash is marked stale, and the next ingest of an item
-  // writes it again once (vectors are reused, nothing is embedded again).
+  // 2: the conversation fields of chat turns (items of schema 1 had none: their rows and hashes stay as they are).
   `
   ALTER TABLE items ADD COLUMN speaker TEXT;
   ALTER TABLE items ADD COLUMN self INTEGER;
   ALTER TABLE items ADD COLUMN conversation_id TEXT;
   ALTER TABLE items ADD COLUMN session_id TEXT;
-  UPDATE items SET item_hash = 'schema-1:' || item_hash;
   `,
 ];
