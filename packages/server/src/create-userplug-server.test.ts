@@ -491,6 +491,8 @@ describe('createUserplugServer: the API', () => {
     gate();
     const acknowledged = await inFlight;
     expect(acknowledged.status).toBe(200);
+    // Its keep-alive socket closes too: a client reusing it would hold close() open.
+    expect(acknowledged.headers.get('connection')).toBe('close');
     await closing;
     expect(await store.countItems(tenantUserId('acme', 'first'))).toBe(3);
     expect(await store.countItems(tenantUserId('acme', 'second'))).toBe(0);

@@ -310,6 +310,11 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
       );
     }
   });
+  // A request that was already in flight when draining began must not leave its keep-alive socket open:
+  // the client would send its next request on it, and close() would wait for that socket forever.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
