@@ -400,6 +400,32 @@ describe('createPersonalizer: the persona text', () => {
     expect(first.persona.dynamicText).not.toBe(second.persona.dynamicText);
   });
 
+  it('opens with the long-term interests only when rendering.interests is set; persona.profile has them either way', async () => {
+    const topics = ['trail running', 'vegetarian ramen', 'film photography'];
+    const items: HistoryItemInput[] = Array.from({ length: 60 }, (_, index) => ({
+      id: `p${index}`,
+      kind: 'post',
+      text: `Week ${index}: more ${topics[index % 3]} with friends, and ${topics[(index + 1) % 3]} on Sunday`,
+      timestamp: Date.UTC(2024, 0, 1 + index),
+    }));
+    const prompt = 'What should I do this weekend?';
+    const plain = createPersonalizer({ encoder: createHashingEncoder(), budget: 400 });
+    const withInterests = createPersonalizer({
+      encoder: createHashingEncoder(),
+      budget: 400,
+      rendering: { interests: true },
+    });
+    await plain.ingest('u', items);
+    await withInterests.ingest('u', items);
+    const without = await plain.personalize({ userId: 'u', prompt });
+    const withThem = await withInterests.personalize({ userId: 'u', prompt });
+    expect(without.persona.profile.descriptors.length).toBeGreaterThan(0);
+    expect(withThem.persona.profile).toEqual(without.persona.profile);
+    expect(without.persona.stableText).not.toContain('Interests');
+    expect(withThem.persona.stableText).toContain('Interests');
+    expect(withThem.persona.stableText).toContain(`"${without.persona.profile.descriptors[0]!.phrase}"`);
+  });
+
   it('stores an item again when only its speaker or session changed', async () => {
     const personalizer = createPersonalizer({ encoder: createHashingEncoder() });
     const turn = { id: 't', text: 'See you at the market', speaker: 'Ana', sessionId: 's1' };

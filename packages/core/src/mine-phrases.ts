@@ -27,9 +27,10 @@ const genericWords = new Set(
   right kind sort bit part new old first last next little big long best better lot whole able sounds sound feel feels
   felt love loved glad happy hope hoped fun cool awesome amazing definitely absolutely totally probably actually
   always never often usually sometimes also already yet around need needs use used using try trying tried come came
-  give gave find found keep kept put puts start started work works worked help helps helped ask asked talk talking`.split(
-    /\s+/,
-  ),
+  give gave find found keep kept put puts start started work works worked help helps helped ask asked talk talking
+  exciting excited fascinating interesting interested incredible wonderful fantastic lovely perfect terrible awful
+  busy pretty quite super stuff plans idea ideas exactly literally basically honestly seriously especially recently
+  lately haha wow`.split(/\s+/),
 );
 
 const clauseBoundary = /[.,;:!?()[\]{}"“”\n\r\t|/\\]+/u;
