@@ -82,11 +82,13 @@ export function serverBenchTable(result: ServerBenchResult): string {
   ];
   const header = '| measure | throughput | p50 / p99 | 5xx |';
   const lines = [header, '|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)];
+  // The load generator runs on the same cores as the server, and a load average above them means other work ran too.
+  const busy = machine.loadAverageAtStart > machine.cpus;
   return [
     `One run of \`npm run bench:server\` (${result.date.slice(0, 10)}), encoder \`${result.settings.encoder}\`, SQLite store, ` +
       `${result.settings.loadGenerator} on 127.0.0.1, on a ${machine.cpus}-core machine (${machine.cpuModel}, Node ${machine.node}) ` +
-      `shared with other work (load average ${machine.loadAverageAtStart.toFixed(1)} at the start, ${machine.loadAverageAtEnd.toFixed(1)} at the end): ` +
-      'the numbers are lower bounds, not the service’s capacity.',
+      `${busy ? 'shared with other work ' : ''}(load average ${machine.loadAverageAtStart.toFixed(1)} at the start, ${machine.loadAverageAtEnd.toFixed(1)} at the end), ` +
+      'the load generator on the same cores: the numbers are lower bounds, not the service’s capacity.',
     '',
     lines.join('\n'),
     '',
