@@ -50,10 +50,16 @@ const monthPattern = `(${monthNames.join('|')})`;
 const futureMarkers =
   /\b(will|won't|'ll|going to|gonna|plan|plans|planning|planned to|hope to|hoping to|looking forward|can't wait|next|upcoming|soon|tomorrow)\b/i;
 
+// A booking names the coming event it is for: "signed up for the race in June" said in January means this June.
+// Months only: "I signed up on Sunday" dates the signing itself.
+const commitmentMarkers =
+  /\b(signed up|sign up|registered|register|booked|book|reserved|reserve|scheduled|tickets?)\b/i;
+
 type Resolver = (
   match: RegExpExecArray,
   said: number,
   future: boolean,
+  sentence: string,
 ) => Omit<TimeExpression, 'text' | 'index'> | undefined;
 
 function midnight(timestamp: number): number {
@@ -165,13 +171,14 @@ const resolvers: [RegExp, Resolver][] = [
   ],
   [
     new RegExp(`\\b(last|next|this|in|since|early|late|mid|during) ${monthPattern}\\b(?! \\d)`),
-    (match, said, future) => {
+    (match, said, future, sentence) => {
       const target = monthNames.indexOf(match[2]!);
       const date = new Date(midnight(said));
       const year = date.getUTCFullYear();
       const current = date.getUTCMonth();
       const modifier = match[1]!;
-      const forward = modifier === 'next' || (modifier !== 'last' && modifier !== 'since' && future);
+      const ahead = future || (modifier === 'in' && commitmentMarkers.test(sentence));
+      const forward = modifier === 'next' || (modifier !== 'last' && modifier !== 'since' && ahead);
       if (forward)
         return monthPeriod(
           target > current || (target === current && modifier !== 'next') ? year : year + 1,
@@ -199,8 +206,9 @@ const globalResolvers = resolvers.map(
  * Finds the relative time expressions of a text and resolves each against the moment it was written (UTC):
  * "yesterday" said on 2024-03-10 is 2024-03-09, "last week" the week of 2024-02-26 (weeks start on Monday),
  * "two months ago" January 2024, "in March" the latest March not after the month it was said in, or the next one
- * when the sentence speaks of the future ("will", "going to", "next", …). Absolute dates are left alone. Returns the
- * expressions in text order, at most one per place in the text.
+ * when the sentence speaks of the future ("will", "going to", "next", …) or books something for it ("signed up
+ * for the race in June"). Absolute dates are left alone. Returns the expressions in text order, at most one per
+ * place in the text.
  */
 export function resolveTimeExpressions(text: string, said: number): TimeExpression[] {
   if (!Number.isFinite(said) || !timeWords.test(text)) return [];
@@ -223,7 +231,7 @@ export function resolveTimeExpressions(text: string, said: number): TimeExpressi
       );
       const sentenceEnd = lower.slice(end).search(/[.!?]/);
       const sentence = lower.slice(sentenceStart + 1, sentenceEnd < 0 ? undefined : end + sentenceEnd);
-      const period = resolve(match, said, futureMarkers.test(sentence));
+      const period = resolve(match, said, futureMarkers.test(sentence), sentence);
       if (!period) continue;
       taken.push([start, end]);
       found.push({ text: match[0], index: start, ...period });
