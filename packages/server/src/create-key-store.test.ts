@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileFormatError, InvalidArgumentError } from '@userplug/core';
@@ -46,6 +46,29 @@ describe('createKeyStore', () => {
     expect((await keys.verifyKey(second.key)).status).toBe('valid');
     await expect(keys.revokeKey('ffffffffffffffff')).rejects.toThrow(/No key with id "ffffffffffffffff"/);
     await expect(keys.createKey({ tenant: '../other' })).rejects.toSatisfy(InvalidArgumentError.isInstance);
+  });
+
+  it('loses no key when two processes create keys in one file at once, and clears a stale lock', async () => {
+    const path = join(await newFolder(), 'keys.json');
+    // Two stores on one file stand for two `userplug keys create` processes: only the lock file orders them.
+    const first = createKeyStore({ path, scryptCost: 1024 });
+    const second = createKeyStore({ path, scryptCost: 1024 });
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        (index % 2 ? first : second).createKey({ tenant: `t${index}` }),
+      ),
+    );
+    const listed = await createKeyStore({ path }).listKeys();
+    expect(listed.map((record) => record.id).sort()).toEqual(created.map(({ record }) => record.id).sort());
+    for (const { key } of created) expect((await first.verifyKey(key)).status).toBe('valid');
+    await expect(stat(`${path}.lock`)).rejects.toThrow();
+
+    // A process killed while holding the lock leaves it behind: after a minute it no longer blocks.
+    await writeFile(`${path}.lock`, '12345');
+    const minutesAgo = new Date(Date.now() - 5 * 60_000);
+    await utimes(`${path}.lock`, minutesAgo, minutesAgo);
+    await first.createKey({ tenant: 'late' });
+    expect((await first.listKeys()).length).toBe(13);
   });
 
   it('sees keys created and revoked by another process once the reload interval has passed', async () => {

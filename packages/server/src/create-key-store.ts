@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { FileFormatError, InvalidArgumentError } from '@userplug/core';
+import { FileFormatError, InvalidArgumentError, StoreError } from '@userplug/core';
 import { readJsonFile } from '@userplug/core/internal';
 import { z } from 'zod';
 
@@ -55,6 +55,8 @@ export interface KeyStore {
   verifyKey(key: string): Promise<KeyVerification>;
 }
 
+const lockTimeoutMs = 30_000;
+const staleLockMs = 60_000;
 const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const keyIdPattern = /^[0-9a-f]{16}$/;
 const keyPattern = /^upk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -180,6 +182,36 @@ export function createKeyStore(settings: KeyStoreSettings = {}): KeyStore {
     verified = new Map();
   }
 
+  /** Takes `PATH.lock` (created exclusively), waiting while another process holds it; a lock older than a minute is stale. */
+  async function lockKeysFile(): Promise<() => Promise<void>> {
+    if (path === undefined) return async () => {};
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const lockPath = `${path}.lock`;
+    const deadline = Date.now() + lockTimeoutMs;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        const handle = await open(lockPath, 'wx', 0o600);
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return () => rm(lockPath, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const age = await stat(lockPath).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
+      // A process killed while it held the lock leaves the file behind.
+      if (age > staleLockMs) await rm(lockPath, { force: true });
+      else if (Date.now() > deadline) {
+        throw new StoreError(
+          `The keys file ${path} is locked by another process (${lockPath}) for over ${lockTimeoutMs / 1000} s. Wait for the other \`userplug keys\` command, or delete ${lockPath} if none is running.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
   async function writeKeysFile(): Promise<void> {
     if (path === undefined) return;
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -199,12 +231,18 @@ export function createKeyStore(settings: KeyStoreSettings = {}): KeyStore {
     await readKeysFile();
   }
 
-  // Changes run one at a time, each on the file as it is now.
+  // Changes run one at a time, each on the file as it is now: in this process by a queue, across processes
+  // (two `userplug keys create` at once) by a lock file beside the keys file.
   function change<T>(run: () => Promise<T>): Promise<T> {
     const result = writing.then(async () => {
-      fileSignature = '';
-      await readKeysFile();
-      return run();
+      const release = await lockKeysFile();
+      try {
+        fileSignature = '';
+        await readKeysFile();
+        return await run();
+      } finally {
+        await release();
+      }
     });
     writing = result.then(
       () => undefined,
