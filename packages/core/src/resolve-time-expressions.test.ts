@@ -49,6 +49,7 @@ describe('resolveTimeExpressions', () => {
     expect(labels('Got tickets for the concert in March!', 2024, 1, 10)).toEqual(['in march = March 2024']);
     expect(labels('We went to the canyon race in June.', 2024, 1, 6)).toEqual(['in june = June 2023']);
     expect(labels('I signed up last March.', 2024, 5, 2)).toEqual(['last march = March 2024']);
+    expect(labels('I read a great book in March.', 2024, 5, 2)).toEqual(['in march = March 2024']);
     expect(labels('Since January I run daily.', 2024, 5, 2)).toEqual(['since january = January 2024']);
     expect(labels('It was rainy last May', 2024, 5, 20)).toEqual(['last may = May 2023']);
     expect(labels('in may we may go', 2024, 5, 20)).toEqual([]);

@@ -51,9 +51,9 @@ const futureMarkers =
   /\b(will|won't|'ll|going to|gonna|plan|plans|planning|planned to|hope to|hoping to|looking forward|can't wait|next|upcoming|soon|tomorrow)\b/i;
 
 // A booking names the coming event it is for: "signed up for the race in June" said in January means this June.
-// Months only: "I signed up on Sunday" dates the signing itself.
+// Months only: "I signed up on Sunday" dates the signing itself. Not "book": "read a book in March" is past.
 const commitmentMarkers =
-  /\b(signed up|sign up|registered|register|booked|book|reserved|reserve|scheduled|tickets?)\b/i;
+  /\b(signed up|sign up|registered|register|booked|reserved|reserve|scheduled|tickets?)\b/i;
 
 type Resolver = (
   match: RegExpExecArray,

@@ -214,7 +214,7 @@ export function createKeyStore(settings: KeyStoreSettings = {}): KeyStore {
 
   async function writeKeysFile(): Promise<void> {
     if (path === undefined) return;
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    // The folder exists: lockKeysFile made it.
     const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await writeFile(temporary, `${JSON.stringify({ version: 1, keys }, null, 2)}\n`, {

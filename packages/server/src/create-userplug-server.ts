@@ -300,7 +300,6 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (draining) {
-      reply.header('connection', 'close');
       throw new HttpProblem(
         503,
         'unavailable',
@@ -310,7 +309,7 @@ export function createUserplugServer(settings: UserplugServerSettings): Userplug
       );
     }
   });
-  // A request that was already in flight when draining began must not leave its keep-alive socket open:
+  // No answer sent while draining leaves its keep-alive socket open (a request already in flight included):
   // the client would send its next request on it, and close() would wait for that socket forever.
   fastify.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
