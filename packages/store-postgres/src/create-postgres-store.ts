@@ -116,10 +116,24 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
   const fail = (error: unknown, action: string, userId?: string) =>
     toPostgresStoreError(error, { server, schema, action, ...(userId === undefined ? {} : { userId }) });
 
+  /**
+   * Checks a client out with `onError` listening from the pool's own callback on. After an `await` would be too
+   * late: the read that handed the client over (its previous user's last answer) may also hold the server's
+   * FATAL on shutdown, and a client error without a listener crashes the process.
+   */
+  function connect(onError: (error: Error) => void): Promise<pg.PoolClient> {
+    return new Promise((resolve, reject) => {
+      pool.connect((error, client) => {
+        if (error || !client) return reject(error);
+        client.on('error', onError);
+        resolve(client);
+      });
+    });
+  }
+
   async function migrate(): Promise<void> {
-    const client = await pool.connect();
     const ignoreConnectionError = () => {};
-    client.on('error', ignoreConnectionError);
+    const client = await connect(ignoreConnectionError);
     try {
       await client.query('BEGIN');
       // One migrator at a time across every app instance.
@@ -206,14 +220,13 @@ export function createPostgresStore(settings: PostgresStoreSettings = {}): Postg
   /** Runs `body` in one transaction holding this user's write lock: one writer per user at a time. */
   async function userTransaction<T>(userId: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await ready();
-    const client = await pool.connect();
     let broken = false;
     // A connection the server ends between two statements (a restart) is reported here, not thrown: without a
     // listener it would be an uncaught error. The next statement fails with it.
     const onConnectionError = () => {
       broken = true;
     };
-    client.on('error', onConnectionError);
+    const client = await connect(onConnectionError);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createHashingEncoder, createPersonalizer, InvalidArgumentError, StoreError } from '@userplug/core';
 import {
@@ -205,5 +206,38 @@ describe.skipIf(!url)('createPostgresStore: crash safety and concurrency', () =>
       );
       expect(orphans.rows[0].count).toBe(0);
     },
+  });
+});
+
+describe('createPostgresStore: a connection ended on hand-over', () => {
+  it('reports a FATAL that arrives before the awaiting code resumes as a StoreError, never as an uncaught error', async () => {
+    const fatal = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+    });
+    // A client the pool hands over while the same read also holds the server's FATAL (a fast shutdown):
+    // the error is emitted before any `await` on the hand-over resumes.
+    const client = Object.assign(new EventEmitter(), {
+      query: async () => {
+        throw fatal;
+      },
+      release() {},
+    });
+    const handOver = () => queueMicrotask(() => client.emit('error', fatal));
+    const pool = Object.assign(new EventEmitter(), {
+      connect(callback?: (error: Error | undefined, client: unknown, release: () => void) => void) {
+        if (!callback) {
+          handOver();
+          return Promise.resolve(client);
+        }
+        callback(undefined, client, () => {});
+        handOver();
+      },
+      query: client.query,
+      end: async () => {},
+    }) as unknown as pg.Pool;
+    const store = createPostgresStore({ pool });
+    const failure = await store.countItems('maya').catch((error: unknown) => error);
+    expect(StoreError.isInstance(failure)).toBe(true);
+    expect((failure as StoreError).message).toContain('terminating connection');
   });
 });
